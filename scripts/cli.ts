@@ -1,0 +1,64 @@
+// `deno task key create --email E [--name N]`: prints a new API key on its last line.
+// Talks to the running stack when there is one (it holds PGlite exclusively), else the database.
+import { parseArgs } from "node:util";
+import { loadConfig } from "../shared/config.ts";
+import { openDatabase } from "../shared/db/index.ts";
+import { migrate } from "../shared/db/migrate.ts";
+import { issueKey } from "./local/admin.ts";
+import { pgliteDir, readLiveState } from "./local/state.ts";
+
+const USAGE = "usage: deno task key create --email EMAIL [--name NAME]";
+
+async function createKey(email: string, name?: string) {
+  const config = loadConfig();
+  const dataDir = config.CODEMEMORY_DATA_DIR;
+  const running = config.databaseUrl ? null : await readLiveState(dataDir);
+  if (running) {
+    const res = await fetch(`${running.url}/admin/keys`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-admin-token": running.adminToken },
+      body: JSON.stringify({ email, name }),
+    });
+    const body = await res.json();
+    if (!res.ok) throw new Error(body?.error?.message ?? `admin API answered ${res.status}`);
+    return body;
+  }
+  const db = await openDatabase({ databaseUrl: config.databaseUrl, dataDir: pgliteDir(dataDir) });
+  try {
+    await migrate(db);
+    return await issueKey(db, email, name);
+  } finally {
+    await db.close();
+  }
+}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    options: { email: { type: "string" }, name: { type: "string" } },
+    allowPositionals: true,
+  });
+  const [group, command] = positionals;
+  if (group !== "key" || command !== "create" || !values.email) {
+    console.error(USAGE);
+    return 2;
+  }
+  if (!/^[^@\s]+@[^@\s]+$/.test(values.email)) {
+    console.error(`Not an email address: ${values.email}`);
+    return 2;
+  }
+  const created = await createKey(values.email, values.name);
+  console.log(`Created API key '${created.name}' for ${created.email} (user ${created.user_id}).`);
+  console.log("Store it now; it cannot be shown again. Send it as Authorization: Bearer <key>.");
+  console.log(created.key);
+  return 0;
+}
+
+if (import.meta.main) {
+  try {
+    Deno.exit(await main(Deno.args));
+  } catch (err) {
+    console.error(`error: ${(err as Error).message}`);
+    Deno.exit(1);
+  }
+}

@@ -1,0 +1,42 @@
+import postgres from "postgres";
+import type { Database, Queryable } from "./types.ts";
+import { SESSION_SEARCH_PATH } from "./types.ts";
+
+export interface PostgresOptions {
+  max?: number;
+}
+
+/** A pooled connection to a real PostgreSQL (local, or Supabase's SUPABASE_DB_URL). */
+export function openPostgres(url: string, opts: PostgresOptions = {}): Database {
+  const sql = postgres(url, {
+    max: opts.max ?? 10,
+    // Transaction-mode poolers (Supavisor :6543) cannot keep prepared statements.
+    prepare: false,
+    onnotice: () => {},
+    connection: {
+      search_path: SESSION_SEARCH_PATH,
+      timezone: "UTC",
+      application_name: "codememory",
+    },
+  });
+  const wrap = (q: postgres.Sql | postgres.TransactionSql): Queryable => ({
+    async query<T>(text: string, params?: readonly unknown[]) {
+      const rows = await q.unsafe(text, (params ?? []) as postgres.ParameterOrJSON<never>[]);
+      return rows as unknown as T[];
+    },
+    async exec(script: string) {
+      await q.unsafe(script);
+    },
+  });
+  return {
+    kind: "postgres",
+    ...wrap(sql),
+    transaction: <T>(fn: (tx: Queryable) => Promise<T>) =>
+      sql.begin((tx) => fn(wrap(tx))) as Promise<T>,
+    async listen(channel, onNotify) {
+      const { unlisten } = await sql.listen(channel, onNotify);
+      return unlisten;
+    },
+    close: () => sql.end({ timeout: 5 }),
+  };
+}

@@ -1,0 +1,56 @@
+/** An error the caller can act on: HTTP status, a stable code and a message safe to show. */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: unknown,
+    readonly headers?: Record<string, string>,
+  ) {
+    super(message);
+    this.name = "AppError";
+  }
+}
+
+export const badRequest = (message: string, details?: unknown) =>
+  new AppError(400, "bad_request", message, details);
+export const unauthorized = (message: string, headers?: Record<string, string>) =>
+  new AppError(401, "unauthorized", message, undefined, headers);
+export const forbidden = (message: string) => new AppError(403, "forbidden", message);
+export const notFound = (message: string) => new AppError(404, "not_found", message);
+export const conflict = (message: string, details?: unknown) =>
+  new AppError(409, "conflict", message, details);
+
+/** Postgres SQLSTATEs that mean "the input was wrong", with what to tell the caller. */
+const PG_CLIENT_ERRORS: Record<string, [number, string, string]> = {
+  "23505": [409, "conflict", "That would duplicate an existing record"],
+  "23503": [400, "bad_request", "A referenced record does not exist"],
+  "23502": [400, "bad_request", "A required field is missing"],
+  "23514": [400, "bad_request", "A value is out of its allowed range"],
+  "22001": [400, "bad_request", "A value is too long"],
+  "22P02": [400, "bad_request", "A value has the wrong format"],
+  "22007": [400, "bad_request", "A date or time has the wrong format"],
+  "22008": [400, "bad_request", "A date or time is out of range"],
+  "22023": [400, "bad_request", "A parameter has an invalid value"],
+  "2202E": [400, "bad_request", "An array index is out of range"],
+  "22021": [400, "bad_request", "Text contains a byte sequence that is not valid UTF-8"],
+  "54000": [400, "bad_request", "A value is too large"],
+  "42501": [403, "forbidden", "You do not have permission to do that"],
+};
+
+/**
+ * Turns anything thrown into an AppError. Database errors caused by input become 4xx with a
+ * generic message (constraint names only, never SQL or row data); the rest is a 500 whose
+ * message hides internals.
+ */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === "string" && code in PG_CLIENT_ERRORS) {
+    const [status, kind, message] = PG_CLIENT_ERRORS[code];
+    const constraint = (err as { constraint?: string; constraint_name?: string }).constraint ??
+      (err as { constraint_name?: string }).constraint_name;
+    return new AppError(status, kind, message, constraint ? { constraint } : undefined);
+  }
+  return new AppError(500, "internal", "Internal error; it has been logged");
+}

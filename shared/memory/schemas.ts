@@ -1,0 +1,130 @@
+import { z } from "zod";
+import {
+  MAX_CONTENT_BYTES,
+  MAX_LIST_LIMIT,
+  MAX_METADATA_BYTES,
+  MAX_TAG_CHARS,
+  MAX_TAGS,
+  MAX_TITLE_CHARS,
+  MEMORY_KINDS,
+} from "./limits.ts";
+
+/**
+ * Input schemas shared by the REST API and the MCP tools. Descriptions are written for a model
+ * choosing arguments, since MCP clients show them verbatim.
+ */
+
+const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
+// Postgres text cannot hold NUL; reject it here with a clear message instead of a driver error.
+const noNul = (s: string) => !s.includes("\0");
+
+export const uuid = z.uuid({ message: "must be a UUID like 123e4567-e89b-12d3-a456-426614174000" });
+
+export const content = z.string()
+  .refine((s) => s.trim().length > 0, "content must not be empty")
+  .refine(noNul, "content must not contain NUL characters")
+  .refine(
+    (s) => utf8Bytes(s) <= MAX_CONTENT_BYTES,
+    `content must be at most ${MAX_CONTENT_BYTES} bytes (UTF-8); split it into several memories`,
+  );
+
+export const title = z.string().trim().max(MAX_TITLE_CHARS).refine(
+  noNul,
+  "title must not contain NUL",
+);
+
+const TAG = /^[\p{L}\p{N}][\p{L}\p{N}._:/+#-]*$/u;
+export const tag = z.string().trim().toLowerCase().min(1).max(MAX_TAG_CHARS).regex(
+  TAG,
+  "tags are short words: letters, digits and . _ : / + # - (no spaces), starting with a letter or digit",
+);
+export const tags = z.array(tag).max(MAX_TAGS).transform((t) => [...new Set(t)]);
+
+export const kind = z.enum(MEMORY_KINDS);
+
+/** A project id (UUID) or slug such as "my-app"; omitted means the user's default project. */
+export const projectRef = z.string().trim().min(1).max(100).describe(
+  "Project slug (e.g. 'my-app') or id. Omit to use your default project.",
+);
+
+const metadata = z.record(z.string(), z.unknown()).refine(
+  (m) => utf8Bytes(JSON.stringify(m)) <= MAX_METADATA_BYTES,
+  `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+);
+const shortText = (max: number) =>
+  z.string().trim().min(1).max(max).refine(noNul, "must not contain NUL");
+const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
+
+/** Fields a memory can carry besides its content. */
+const memoryFields = {
+  title: title.optional().describe("Short summary shown in results (≤ 300 chars)."),
+  kind: kind.optional().describe(
+    "What this is: decision, fact, solution, snippet, preference, note, qa, convention, bug, todo. Default note.",
+  ),
+  tags: tags.optional().describe("Keywords for filtering, e.g. ['auth', 'postgres']."),
+  project: projectRef.optional(),
+  metadata: metadata.optional().describe("Any extra JSON object."),
+  repo: shortText(500).optional().describe("Repository, e.g. 'github.com/acme/api'."),
+  file_path: shortText(1000).optional().describe(
+    "File the memory is about, e.g. 'src/auth/jwt.ts'.",
+  ),
+  language: shortText(50).optional().describe("Programming language, e.g. 'typescript'."),
+  symbol: shortText(300).optional().describe("Function/class/symbol name, e.g. 'verifyToken'."),
+  commit_sha: shortText(64).optional().describe("Commit the memory refers to."),
+  importance: z.number().min(0).max(1).optional().describe(
+    "0..1, how important to recall (default 0.5).",
+  ),
+  expires_at: timestamp.nullable().optional().describe("When to forget it (ISO 8601), or null."),
+};
+
+export const saveMemoryShape = {
+  content: content.describe(
+    `The knowledge to remember, self-contained (≤ ${MAX_CONTENT_BYTES} bytes). Markdown and code are fine.`,
+  ),
+  ...memoryFields,
+};
+export const saveMemorySchema = z.strictObject(saveMemoryShape);
+export type SaveMemoryInput = z.infer<typeof saveMemorySchema>;
+
+export const updateMemoryShape = {
+  content: content.optional().describe("New content; replaces the old content."),
+  ...memoryFields,
+  expected_version: z.number().int().min(1).optional().describe(
+    "Only update if the memory still has this version (optimistic locking).",
+  ),
+};
+export const updateMemorySchema = z.strictObject(updateMemoryShape);
+export type UpdateMemoryInput = z.infer<typeof updateMemorySchema>;
+
+export const listMemoriesShape = {
+  project: projectRef.optional().describe("Only this project (slug or id). Omit for all projects."),
+  kind: kind.optional().describe("Only memories of this kind."),
+  tags: tags.optional().describe("Only memories carrying all of these tags."),
+  since: timestamp.optional().describe("Only memories created at or after this time."),
+  until: timestamp.optional().describe("Only memories created before this time."),
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_LIMIT).optional().describe(
+    `How many to return (1..${MAX_LIST_LIMIT}, default 20).`,
+  ),
+  cursor: z.string().max(200).optional().describe("next_cursor from the previous page."),
+};
+export const listMemoriesSchema = z.strictObject(listMemoriesShape);
+export type ListMemoriesInput = z.infer<typeof listMemoriesSchema>;
+
+export const createProjectShape = {
+  name: z.string().trim().min(1).max(100).refine(noNul, "must not contain NUL").describe(
+    "Human-readable project name.",
+  ),
+  slug: z.string().trim().regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    "slug: lowercase letters, digits, '-' or '_', at most 63 chars",
+  ).optional().describe("URL-safe short name; derived from the name when omitted."),
+  description: z.string().max(2000).refine(noNul, "must not contain NUL").optional(),
+};
+export const createProjectSchema = z.strictObject(createProjectShape);
+export type CreateProjectInput = z.infer<typeof createProjectSchema>;
+
+/** One readable line per problem: "tags.0: tags are short words …". */
+export function formatIssues(error: z.ZodError): string {
+  return error.issues.map((i) => (i.path.length ? `${i.path.join(".")}: ${i.message}` : i.message))
+    .join("; ");
+}

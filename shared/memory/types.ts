@@ -1,0 +1,45 @@
+import type { MemoryKind } from "./limits.ts";
+
+/** A memory as the API returns it (snake_case, like the table and supabase-js). */
+export interface Memory {
+  id: string;
+  user_id: string;
+  project_id: string;
+  project: string;
+  kind: MemoryKind;
+  title: string | null;
+  content: string;
+  tags: string[];
+  metadata: Record<string, unknown>;
+  repo: string | null;
+  file_path: string | null;
+  language: string | null;
+  symbol: string | null;
+  commit_sha: string | null;
+  importance: number;
+  content_hash: string;
+  embedding_status: "pending" | "ready" | "failed";
+  embedding_model: string | null;
+  version: number;
+  created_at: string;
+  updated_at: string;
+  last_accessed_at: string | null;
+  access_count: number;
+  expires_at: string | null;
+}
+
+export interface Project {
+  id: string;
+  owner_id: string;
+  name: string;
+  slug: string;
+  description: string | null;
+  is_default: boolean;
+  role: "owner" | "writer" | "reader";
+  created_at: string;
+}
+
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
