@@ -68,7 +68,7 @@ export class MemoryService {
         userId,
         project.id,
         input.content,
-        JSON.stringify(input.metadata ?? {}),
+        input.metadata ?? {},
       ];
       for (const column of FIELD_COLUMNS) {
         if (input[column] !== undefined) {
@@ -161,7 +161,7 @@ export class MemoryService {
       for (const [column, value] of Object.entries(fields)) {
         if (value !== undefined) sets.push(`${column} = ${param(value)}`);
       }
-      if (metadata !== undefined) sets.push(`metadata = ${param(JSON.stringify(metadata))}::jsonb`);
+      if (metadata !== undefined) sets.push(`metadata = ${param(metadata)}::jsonb`);
       if (project !== undefined) {
         const target = await projects.resolveProject(tx, userId, project);
         if (target.role === "reader") throw readOnly(target.slug);

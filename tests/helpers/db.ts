@@ -1,0 +1,31 @@
+import { migrate } from "../../shared/db/migrate.ts";
+import { openPglite } from "../../shared/db/pglite.ts";
+import { openPostgres } from "../../shared/db/postgres.ts";
+import type { Database } from "../../shared/db/types.ts";
+
+export type Backend = "pglite" | "postgres";
+
+/** PGlite always; the real PostgreSQL too when DATABASE_URL is set (CI sets it). */
+export const BACKENDS: Backend[] = Deno.env.get("DATABASE_URL")
+  ? ["pglite", "postgres"]
+  : ["pglite"];
+
+/** A migrated database: a fresh in-memory PGlite, or a pool on DATABASE_URL (shared, migrated once). */
+export async function openTestDb(backend: Backend): Promise<Database> {
+  const db = backend === "pglite"
+    ? await openPglite()
+    : openPostgres(Deno.env.get("DATABASE_URL")!, { max: 4 });
+  await migrate(db);
+  return db;
+}
+
+/** Registers one Deno test per backend: `name [pglite]`, `name [postgres]`. */
+export function testEachBackend(
+  name: string,
+  fn: (backend: Backend, t: Deno.TestContext) => Promise<void>,
+  opts: Omit<Deno.TestDefinition, "name" | "fn"> = {},
+): void {
+  for (const backend of BACKENDS) {
+    Deno.test({ ...opts, name: `${name} [${backend}]`, fn: (t) => fn(backend, t) });
+  }
+}

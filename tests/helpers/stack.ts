@@ -1,0 +1,78 @@
+import { createApiKey, ensureUser } from "../../shared/auth/api_keys.ts";
+import { loadConfig } from "../../shared/config.ts";
+import type { Database } from "../../shared/db/types.ts";
+import { type Stack, startStack } from "../../scripts/local/stack.ts";
+import { type Backend, openTestDb } from "./db.ts";
+
+export interface TestUser {
+  userId: string;
+  email: string;
+  key: string;
+}
+
+export interface TestStack extends Stack {
+  db: Database;
+  backend: Backend;
+  /** A new user with a fresh API key (unique email, so tests never collide on a shared DB). */
+  newUser(scopes?: ("read" | "write")[]): Promise<TestUser>;
+  /** fetch against a function path such as "/functions/v1/memories" with the user's key. */
+  api(
+    user: TestUser | null,
+    path: string,
+    init?: RequestInit & { json?: unknown },
+  ): Promise<Response>;
+}
+
+/** Starts the embedded stack on a random loopback port over a migrated test database. */
+export async function startTestStack(
+  backend: Backend,
+  env: Record<string, string> = {},
+): Promise<TestStack> {
+  const db = await openTestDb(backend);
+  const config = loadConfig({ EMBEDDING_PROVIDER: "hash", ...env });
+  const stack = await startStack({ config, db, port: 0, hostname: "127.0.0.1" });
+  return {
+    ...stack,
+    db,
+    backend,
+    async newUser(scopes) {
+      const email = `user-${crypto.randomUUID()}@test.local`;
+      const userId = await ensureUser(db, email);
+      const { key } = await createApiKey(db, userId, { scopes });
+      return { userId, email, key };
+    },
+    api(user, path, init = {}) {
+      const headers = new Headers(init.headers);
+      if (user) headers.set("authorization", `Bearer ${user.key}`);
+      let body = init.body;
+      if (init.json !== undefined) {
+        headers.set("content-type", "application/json");
+        body = JSON.stringify(init.json);
+      }
+      return fetch(`${stack.url}${path}`, { ...init, headers, body });
+    },
+    async close() {
+      await stack.close();
+      await db.close();
+    },
+  };
+}
+
+/** Runs fn with a started stack and always closes it. */
+export async function withStack(
+  backend: Backend,
+  fn: (stack: TestStack) => Promise<void>,
+  env?: Record<string, string>,
+): Promise<void> {
+  const stack = await startTestStack(backend, env);
+  try {
+    await fn(stack);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** Reads a JSON response and asserts nothing about it; callers assert status and shape. */
+export async function json<T = Record<string, unknown>>(res: Response): Promise<T> {
+  return await res.json() as T;
+}
