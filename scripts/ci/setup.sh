@@ -113,6 +113,11 @@ if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
 fi
 
 # --- 6. Test database and extension checks ----------------------------------
+# CI starts from an empty database so migrations are proven on a fresh schema every run.
+if [ "${RESET_TEST_DB:-0}" = 1 ]; then
+  log "dropping database $TEST_DB for a clean run"
+  psql_pg -d postgres -c "drop database if exists $TEST_DB with (force)"
+fi
 if [ -z "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$TEST_DB'")" ]; then
   log "creating database $TEST_DB"
   psql_pg -d postgres -c "create database $TEST_DB owner postgres"
