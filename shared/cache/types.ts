@@ -1,0 +1,27 @@
+/** One cache interface over Upstash Redis and process memory. Values are JSON. */
+export interface Cache {
+  readonly kind: "memory" | "upstash";
+  get<T>(key: string): Promise<T | null>;
+  set(key: string, value: unknown, ttlSeconds: number): Promise<void>;
+  del(...keys: string[]): Promise<void>;
+  /**
+   * Atomically increments an integer counter (created at 0) and returns the new value; used as
+   * generation counters for invalidation. Through createCache() a failed increment returns -1
+   * (see resilient.ts): a negative generation means "unknown, do not cache under it".
+   */
+  incr(key: string): Promise<number>;
+  /** Reads several values in one round trip (counters or JSON); missing → null. */
+  mget<T>(...keys: string[]): Promise<(T | null)[]>;
+}
+
+export interface RateLimitResult {
+  success: boolean;
+  limit: number;
+  remaining: number;
+  /** Epoch ms when the current window ends. */
+  reset: number;
+}
+
+export interface RateLimiter {
+  limit(identifier: string): Promise<RateLimitResult>;
+}
