@@ -23,7 +23,13 @@ const schema = z.object({
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   SUPABASE_URL: optionalUrl,
   SUPABASE_JWT_SECRET: optionalString,
+  /** Human-readable docs for MCP clients (RFC 9728 resource_documentation), e.g. docs/clients.md. */
+  DOCS_URL: optionalUrl,
   CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),
+  /** Raw usage events older than this are purged by the analytics job (rollups stay). */
+  ANALYTICS_RETENTION_DAYS: z.coerce.number().int().min(1).max(36500).default(90),
+  /** How often the embedded stack rolls analytics up (today so far + yesterday); 0 = never. */
+  ANALYTICS_ROLLUP_INTERVAL_MINUTES: z.coerce.number().min(0).default(60),
 });
 
 export type Config = z.infer<typeof schema> & { databaseUrl?: string };
@@ -41,4 +47,23 @@ export function loadConfig(env: Record<string, string | undefined> = Deno.env.to
   }
   const config = parsed.data;
   return { ...config, databaseUrl: config.DATABASE_URL ?? config.SUPABASE_DB_URL };
+}
+
+/** Shorter secrets are guessable; the embedded stack generates 43-character ones. */
+const MIN_WEBHOOK_SECRET_LENGTH = 16;
+
+/**
+ * The secret the database webhook sends to `embed` (Vault `codememory_webhook_secret` on
+ * Supabase, generated and stored by the embedded stack). `embed` refuses to start without it.
+ */
+export function requireWebhookSecret(config: Config): string {
+  const secret = config.WEBHOOK_SECRET;
+  if (!secret || secret.length < MIN_WEBHOOK_SECRET_LENGTH) {
+    throw new ConfigError(
+      `WEBHOOK_SECRET must be set to at least ${MIN_WEBHOOK_SECRET_LENGTH} characters for the ` +
+        "embed function: the same value as Vault's codememory_webhook_secret, which the " +
+        "database webhook sends.",
+    );
+  }
+  return secret;
 }

@@ -34,6 +34,7 @@ const PG_CLIENT_ERRORS: Record<string, [number, string, string]> = {
   "22023": [400, "bad_request", "A parameter has an invalid value"],
   "2202E": [400, "bad_request", "An array index is out of range"],
   "22021": [400, "bad_request", "Text contains a byte sequence that is not valid UTF-8"],
+  "22P05": [400, "bad_request", "Text contains a character that cannot be stored (e.g. NUL)"],
   "54000": [400, "bad_request", "A value is too large"],
   "42501": [403, "forbidden", "You do not have permission to do that"],
 };

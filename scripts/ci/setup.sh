@@ -92,6 +92,10 @@ missing=()
 for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap; do installed "$p" || missing+=("$p"); done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
+# Headless Chromium for the dashboard test (driven by playwright-core; Debian's build, since
+# Playwright's own browser download cannot reach its host).
+[ -x /usr/bin/chromium ] || apt_install chromium
+
 # pg_cron must be preloaded and may only be created in cron.database_name.
 # Keep any libraries already preloaded by other config files.
 libs=$(psql_pg -d postgres -c 'show shared_preload_libraries' | tr -d ' ')

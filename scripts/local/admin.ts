@@ -4,6 +4,7 @@ import { errorResponse } from "../../shared/http/errors.ts";
 import { badRequest, unauthorized } from "../../shared/errors.ts";
 import { z } from "zod";
 import { timingSafeEqual } from "node:crypto";
+import { handleTransferAdmin } from "./admin_transfer.ts";
 
 const keyRequest = z.object({
   email: z.email(),
@@ -13,8 +14,13 @@ const keyRequest = z.object({
 /**
  * Admin API of the embedded stack (loopback only, token from .codememory/server.json): lets the
  * key CLI create keys while the running stack holds the PGlite database exclusively.
+ * Also serves /admin/export and /admin/import for `deno task export|import` (admin_transfer.ts).
  */
-export function createAdminHandler(db: Database, token: string) {
+export function createAdminHandler(
+  db: Database,
+  token: string,
+  opts: { embeddingModel?: string } = {},
+) {
   const expected = new TextEncoder().encode(token);
   const authorized = (req: Request) => {
     const given = new TextEncoder().encode(req.headers.get("x-admin-token") ?? "");
@@ -23,6 +29,8 @@ export function createAdminHandler(db: Database, token: string) {
   return async (req: Request): Promise<Response> => {
     try {
       if (!authorized(req)) throw unauthorized("Admin token required");
+      const transfer = await handleTransferAdmin(db, req, opts.embeddingModel);
+      if (transfer) return transfer;
       if (req.method !== "POST" || new URL(req.url).pathname !== "/admin/keys") {
         return Response.json({ error: { code: "not_found", message: "No such admin route" } }, {
           status: 404,

@@ -4,10 +4,25 @@ import type { Config } from "../../shared/config.ts";
 import { migrate } from "../../shared/db/migrate.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { createAdminHandler } from "./admin.ts";
+import { type AnalyticsJobs, startAnalyticsJobs } from "./analytics_jobs.ts";
+import {
+  type EmbedPipeline,
+  type EmbedPipelineOptions,
+  ensureWebhookSecret,
+  startEmbedPipeline,
+} from "./embed_pipeline.ts";
+import { createStaticHandler } from "./static_files.ts";
+
+/** The analytics dashboard (plain files, no build step), served at /dashboard/. */
+const DASHBOARD_DIR = new URL("../../dashboard/", import.meta.url);
 
 export interface Stack {
   url: string;
   ctx: AppContext;
+  /** Webhook delivery (pg_net stand-in relay) and the retry sweep for embeddings. */
+  embeds: EmbedPipeline;
+  /** The analytics rollup and purge on a timer (what pg_cron runs on Supabase). */
+  analyticsJobs: AnalyticsJobs;
   close(): Promise<void>;
 }
 
@@ -18,32 +33,60 @@ export interface StackOptions {
   adminToken?: string;
   port?: number;
   hostname?: string;
+  embed?: EmbedPipelineOptions;
+  /** Delay of the first analytics rollup (default 30 s; the interval comes from config). */
+  analyticsFirstRunAfterMs?: number;
 }
 
 /**
  * The embedded stack: migrations applied, every function at /functions/v1/<name> as on
- * Supabase, plus a loopback-only admin API. Used by `deno task start` and the tests.
+ * Supabase, the embedding webhook (pg_net or its stand-in) and sweep, plus a loopback-only
+ * admin API. Used by `deno task start` and the tests.
  */
 export async function startStack(opts: StackOptions): Promise<Stack> {
   const { config, db } = opts;
   await migrate(db);
-  const ctx = createContext(config, db);
+  const secret = await ensureWebhookSecret(db, config.WEBHOOK_SECRET);
+  const ctx = createContext({ ...config, WEBHOOK_SECRET: secret }, db);
   const gateway = createGateway(ctx);
-  const admin = opts.adminToken ? createAdminHandler(db, opts.adminToken) : null;
+  const admin = opts.adminToken
+    ? createAdminHandler(db, opts.adminToken, { embeddingModel: ctx.embedder.model })
+    : null;
+  const dashboard = createStaticHandler(DASHBOARD_DIR, "/dashboard");
   const server = Deno.serve(
     {
       port: opts.port ?? config.PORT,
       hostname: opts.hostname ?? config.HOST,
       onListen: () => {},
     },
-    (req) => (admin && new URL(req.url).pathname.startsWith("/admin/") ? admin(req) : gateway(req)),
+    async (req) =>
+      admin && new URL(req.url).pathname.startsWith("/admin/")
+        ? await admin(req)
+        : await dashboard(req) ?? await gateway(req),
   );
   const { hostname, port } = server.addr;
-  return {
-    url: `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`,
-    ctx,
-    async close() {
+  const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
+  const embeds = await startEmbedPipeline(db, { url, publicUrl: config.PUBLIC_URL }, opts.embed)
+    .catch(async (err) => {
       await server.shutdown();
+      throw err;
+    });
+  const analyticsJobs = await startAnalyticsJobs(db, {
+    intervalMs: config.ANALYTICS_ROLLUP_INTERVAL_MINUTES * 60_000,
+    retentionDays: config.ANALYTICS_RETENTION_DAYS,
+    firstRunAfterMs: opts.analyticsFirstRunAfterMs,
+  });
+  return {
+    url,
+    ctx,
+    embeds,
+    analyticsJobs,
+    async close() {
+      await embeds.stop(); // first: in-flight webhooks still reach the server
+      await server.shutdown();
+      await ctx.search.close(); // pending access statistics, while the database is open
+      await ctx.analytics.close(); // pending usage events, likewise
+      await analyticsJobs.stop();
     },
   };
 }

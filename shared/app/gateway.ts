@@ -1,3 +1,8 @@
+import {
+  MCP_PATH,
+  RESOURCE_METADATA_SUFFIX,
+  resourceMetadataResponse,
+} from "../auth/resource_metadata.ts";
 import type { AppContext } from "./context.ts";
 import { FUNCTIONS, type Handler } from "./functions.ts";
 
@@ -12,6 +17,11 @@ export function createGateway(ctx: AppContext): Handler {
   return async (req) => {
     const url = new URL(req.url);
     if (url.pathname === "/health") return Response.json({ ok: true });
+    // RFC 9728 root locations for the mcp function (Supabase only serves the in-function one).
+    if (
+      url.pathname === RESOURCE_METADATA_SUFFIX ||
+      url.pathname === `${RESOURCE_METADATA_SUFFIX}${MCP_PATH}`
+    ) return resourceMetadataResponse(ctx.config, req);
     if (!url.pathname.startsWith(PREFIX)) return notFound(url.pathname);
     const rest = url.pathname.slice(PREFIX.length - 1);
     const handler = handlers.get(rest.split("/")[1]);

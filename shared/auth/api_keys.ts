@@ -1,4 +1,4 @@
-import type { Database } from "../db/types.ts";
+import type { Database, Queryable } from "../db/types.ts";
 
 /** API keys look like `cm_` + 43 base64url chars (256 random bits); only SHA-256 is stored. */
 export const API_KEY_PREFIX = "cm_";
@@ -26,6 +26,8 @@ export function generateApiKey(): string {
 }
 
 export const looksLikeApiKey = (token: string) => API_KEY_PATTERN.test(token);
+/** Bearer tokens with our prefix are API keys (well-formed or not); anything else may be a JWT. */
+export const isApiKeyCandidate = (token: string) => token.startsWith(API_KEY_PREFIX);
 
 /** Finds or creates the user with this email (the embedded stack's stand-in for sign-up). */
 export async function ensureUser(db: Database, email: string): Promise<string> {
@@ -42,9 +44,13 @@ export async function ensureUser(db: Database, email: string): Promise<string> {
   return created.id;
 }
 
-/** Creates a key for the user and returns the secret: the only time it is ever visible. */
+/**
+ * Creates a key for the user and returns the secret: the only time it is ever visible. Works
+ * privileged (CLI, tests) or inside asUser(), where RLS checks the user and only granted columns
+ * are returned (never key_hash).
+ */
 export async function createApiKey(
-  db: Database,
+  db: Queryable,
   userId: string,
   opts: { name?: string; scopes?: Scope[]; expiresAt?: string } = {},
 ): Promise<{ key: string; record: ApiKeyRecord }> {

@@ -4,6 +4,10 @@ import { SESSION_SEARCH_PATH } from "./types.ts";
 
 export interface PostgresOptions {
   max?: number;
+  /** Tells this pool's sessions apart (pg_stat_activity; the embed webhook's target). */
+  applicationName?: string;
+  /** Server notices and LOG messages (only with client_min_messages lowered). */
+  onNotice?: (message: string) => void;
 }
 
 /** A pooled connection to a real PostgreSQL (local, or Supabase's SUPABASE_DB_URL). */
@@ -12,11 +16,11 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     max: opts.max ?? 10,
     // Transaction-mode poolers (Supavisor :6543) cannot keep prepared statements.
     prepare: false,
-    onnotice: () => {},
+    onnotice: (notice) => opts.onNotice?.(String(notice.message ?? "")),
     connection: {
       search_path: SESSION_SEARCH_PATH,
       timezone: "UTC",
-      application_name: "codememory",
+      application_name: opts.applicationName ?? "codememory",
     },
   });
   const wrap = (q: postgres.Sql | postgres.TransactionSql): Queryable => ({

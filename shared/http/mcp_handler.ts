@@ -1,7 +1,17 @@
+import { mcpClients } from "../analytics/client.ts";
 import type { AppContext } from "../app/context.ts";
+import {
+  publicBaseUrl,
+  RESOURCE_METADATA_SUFFIX,
+  resourceMetadataResponse,
+  resourceMetadataUrl,
+} from "../auth/resource_metadata.ts";
 import { McpServer, WebStandardStreamableHTTPServerTransport } from "../mcp/sdk.ts";
+import { registerTeamTools } from "../mcp/team_tools.ts";
 import { registerMemoryTools } from "../mcp/tools.ts";
+import { limitBody } from "./body_limit.ts";
 import { errorResponse } from "./errors.ts";
+import { checkRateLimit, mcpRateLimitedResponse } from "./rate_limit.ts";
 
 export const MCP_SERVER_INFO = { name: "code-memory", version: "0.1.0" };
 
@@ -11,21 +21,50 @@ const INSTRUCTIONS =
 /**
  * The `mcp` function: stateless Streamable HTTP. Every POST gets a fresh server bound to the
  * authenticated caller, so no session state is kept between requests (scales horizontally).
+ * It is an OAuth protected resource: its RFC 9728 metadata is public at
+ * /mcp/.well-known/oauth-protected-resource and every 401 points there.
  */
 export function createMcpHandler(ctx: AppContext) {
   return async (req: Request): Promise<Response> => {
+    if (new URL(req.url).pathname.endsWith(RESOURCE_METADATA_SUFFIX)) {
+      return resourceMetadataResponse(ctx.config, req);
+    }
     try {
-      const principal = await ctx.auth.authenticate(req);
+      const principal = await ctx.auth.authenticate(req, {
+        resourceMetadata: resourceMetadataUrl(publicBaseUrl(ctx.config, req)),
+      });
+      // Stateless: a per-request server has nothing to push, so no standalone SSE stream (GET)
+      // and no session to end (DELETE). As the MCP spec allows, say 405; an accepted GET stream
+      // would stay open forever (holding an Edge Function, or the local server's shutdown).
+      if (req.method !== "POST") return methodNotAllowed(req.method);
+      req = await limitBody(req);
+      const limited = await checkRateLimit(ctx.rateLimiter, principal);
+      if (limited) return await mcpRateLimitedResponse(req, limited);
       const server = new McpServer(MCP_SERVER_INFO, { instructions: INSTRUCTIONS });
-      registerMemoryTools(server, ctx.service, principal);
+      registerMemoryTools(server, ctx.service, principal, ctx.search);
+      registerTeamTools(server, ctx.teams, principal);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,
       });
       await server.connect(transport);
-      return await transport.handleRequest(req);
+      const res = await transport.handleRequest(req);
+      // Set only by `initialize`: remembered for this client's later, separate requests.
+      mcpClients.remember(req.headers, server.server.getClientVersion());
+      return res;
     } catch (err) {
       return errorResponse(err);
     }
   };
 }
+
+const methodNotAllowed = (method: string) =>
+  Response.json({
+    jsonrpc: "2.0",
+    error: {
+      code: -32000,
+      message:
+        `Method ${method} not allowed: this MCP endpoint is stateless; POST JSON-RPC messages`,
+    },
+    id: null,
+  }, { status: 405, headers: { allow: "POST" } });

@@ -1,8 +1,8 @@
 import { Hono } from "hono";
 import { HTTPException } from "hono/http-exception";
-import { zValidator } from "@hono/zod-validator";
-import type { z } from "zod";
-import { type Principal, requireScope } from "../auth/authenticate.ts";
+import { bodyLimit } from "hono/body-limit";
+import { requireScope } from "../auth/authenticate.ts";
+import { ApiKeyService } from "../auth/key_service.ts";
 import { badRequest } from "../errors.ts";
 import {
   createProjectSchema,
@@ -12,22 +12,15 @@ import {
   updateMemorySchema,
   uuid,
 } from "../memory/schemas.ts";
+import { searchSchema } from "../search/schemas.ts";
 import type { AppContext } from "../app/context.ts";
+import { MAX_BODY_BYTES, payloadTooLarge } from "./body_limit.ts";
 import { errorResponse } from "./errors.ts";
-
-type Env = { Variables: { principal: Principal } };
-
-/** zod-validator with our error shape: 400 JSON naming each bad field. */
-const valid = <T extends z.ZodType, Target extends "json" | "query">(target: Target, schema: T) =>
-  zValidator(target, schema, (result) => {
-    if (!result.success) {
-      throw badRequest(
-        `Invalid ${target === "json" ? "body" : "query"}: ${
-          formatIssues(result.error as unknown as z.ZodError)
-        }`,
-      );
-    }
-  });
+import { enforceRateLimit } from "./rate_limit.ts";
+import { registerKeyRoutes } from "./keys_api.ts";
+import { registerTeamRoutes } from "./teams_api.ts";
+import { registerTransferRoutes } from "./transfer_api.ts";
+import { type ApiEnv, userOf, valid } from "./validate.ts";
 
 const memoryId = (raw: string) => {
   const parsed = uuid.safeParse(raw);
@@ -43,15 +36,22 @@ const listQuery = (url: URL) => {
   return q;
 };
 
+/** POST routes that only read: searches carry their query in a JSON body. */
+const READ_ONLY_POSTS = new Set(["/memories/search"]);
+
 /**
  * REST API of the `memories` function, mounted where Supabase routes it: /memories/…
  *   GET/POST   /memories             list (filters, cursor) / save
  *   GET/PATCH/DELETE /memories/:id   one memory
  *   GET/POST   /memories/projects    list / create projects
+ *   POST       /memories/search      hybrid search (a read: the 'read' scope suffices)
+ *   …/memories/projects/:project…     members and project admin (teams_api.ts)
+ *   GET/POST/DELETE /memories/keys…   the caller's API keys (keys_api.ts)
+ *   GET /memories/export, POST /memories/import   JSON Lines of your memories (transfer_api.ts)
  */
 export function createMemoriesApi(ctx: AppContext) {
   const { service } = ctx;
-  const app = new Hono<Env>().basePath("/memories");
+  const app = new Hono<ApiEnv>().basePath("/memories");
 
   app.onError((err) => {
     if (err instanceof HTTPException && err.status < 500) {
@@ -64,13 +64,26 @@ export function createMemoriesApi(ctx: AppContext) {
     c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${c.req.path}` } }, 404)
   );
 
+  // Before anything reads the body: oversized requests are refused without buffering them.
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw payloadTooLarge();
+      },
+    }),
+  );
   app.use("*", async (c, next) => {
     c.set("principal", await ctx.auth.authenticate(c.req.raw));
-    if (!["GET", "HEAD"].includes(c.req.method)) requireScope(c.get("principal"), "write");
+    await enforceRateLimit(ctx.rateLimiter, c.get("principal"));
+    if (!["GET", "HEAD"].includes(c.req.method) && !READ_ONLY_POSTS.has(c.req.path)) {
+      requireScope(c.get("principal"), "write");
+    }
     await next();
   });
 
-  const user = (c: { get(k: "principal"): Principal }) => c.get("principal").userId;
+  const user = userOf;
 
   app.get("/projects", async (c) => c.json({ projects: await service.listProjects(user(c)) }));
   app.post(
@@ -79,6 +92,20 @@ export function createMemoriesApi(ctx: AppContext) {
     async (c) =>
       c.json({ project: await service.createProject(user(c), c.req.valid("json")) }, 201),
   );
+
+  app.post(
+    "/search",
+    valid("json", searchSchema),
+    async (c) => {
+      const { hits, ...rest } = await ctx.search.search(user(c), c.req.valid("json"));
+      return c.json({ results: hits, ...rest });
+    },
+  );
+
+  // Fixed paths before the /:id routes below.
+  registerKeyRoutes(app, new ApiKeyService(ctx.db));
+  registerTeamRoutes(app, ctx.teams);
+  registerTransferRoutes(app, ctx);
 
   app.get("/", async (c) => {
     const parsed = listMemoriesSchema.safeParse(listQuery(new URL(c.req.url)));

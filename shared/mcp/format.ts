@@ -50,7 +50,7 @@ export function formatProjects(projects: Project[]): string {
   ).join("\n");
 }
 
-function firstLine(content: string): string {
+export function firstLine(content: string): string {
   const line = content.trim().split("\n")[0];
   return line.length > 80 ? `${line.slice(0, 77)}…` : line;
 }

@@ -9,7 +9,9 @@ export const MEMORY_COLUMNS = `m.id, m.user_id, m.project_id, p.slug as project,
 export const PROJECT_COLUMNS = `p.id, p.owner_id, p.name, p.slug, p.description, p.is_default,
   pm.role, p.created_at`;
 
-const iso = (v: unknown) => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
+export const iso = (
+  v: unknown,
+) => (v instanceof Date ? v.toISOString() : v == null ? null : String(v));
 
 /** Both drivers return Dates and numbers slightly differently; normalise to JSON-ready values. */
 export function toMemory(row: Record<string, unknown>): Memory {

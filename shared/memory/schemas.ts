@@ -16,7 +16,7 @@ import {
 
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
 // Postgres text cannot hold NUL; reject it here with a clear message instead of a driver error.
-const noNul = (s: string) => !s.includes("\0");
+export const noNul = (s: string) => !s.includes("\0");
 
 export const uuid = z.uuid({ message: "must be a UUID like 123e4567-e89b-12d3-a456-426614174000" });
 
@@ -47,13 +47,18 @@ export const projectRef = z.string().trim().min(1).max(100).describe(
   "Project slug (e.g. 'my-app') or id. Omit to use your default project.",
 );
 
+// A NUL anywhere in the JSON is `\u0000` not preceded by an escaped backslash; jsonb refuses it.
+const JSON_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 const metadata = z.record(z.string(), z.unknown()).refine(
   (m) => utf8Bytes(JSON.stringify(m)) <= MAX_METADATA_BYTES,
   `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
+).refine(
+  (m) => !JSON_NUL.test(JSON.stringify(m)),
+  "metadata must not contain NUL characters (in keys or values)",
 );
-const shortText = (max: number) =>
+export const shortText = (max: number) =>
   z.string().trim().min(1).max(max).refine(noNul, "must not contain NUL");
-const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
+export const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
 
 /** Fields a memory can carry besides its content. */
 const memoryFields = {

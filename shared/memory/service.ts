@@ -120,11 +120,15 @@ export class MemoryService {
       }
       if (filters.kind) where.push(`m.kind = ${param(filters.kind)}`);
       if (filters.tags?.length) where.push(`m.tags @> ${param(filters.tags)}::text[]`);
-      if (filters.since) where.push(`m.created_at >= ${param(filters.since)}::timestamptz`);
-      if (filters.until) where.push(`m.created_at < ${param(filters.until)}::timestamptz`);
+      // Times are sent as text and cast by Postgres: postgres.js would turn a timestamptz
+      // parameter into a JS Date, dropping the microseconds the cursor depends on.
+      if (filters.since) where.push(`m.created_at >= ${param(filters.since)}::text::timestamptz`);
+      if (filters.until) where.push(`m.created_at < ${param(filters.until)}::text::timestamptz`);
       if (filters.cursor) {
         const c = decodeCursor(filters.cursor);
-        where.push(`(m.created_at, m.id) < (${param(c.t)}::timestamptz, ${param(c.id)}::uuid)`);
+        where.push(
+          `(m.created_at, m.id) < (${param(c.t)}::text::timestamptz, ${param(c.id)}::uuid)`,
+        );
       }
       const limit = filters.limit ?? DEFAULT_LIST_LIMIT;
       const rows = await tx.query(

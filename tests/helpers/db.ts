@@ -10,11 +10,16 @@ export const BACKENDS: Backend[] = Deno.env.get("DATABASE_URL")
   ? ["pglite", "postgres"]
   : ["pglite"];
 
-/** A migrated database: a fresh in-memory PGlite, or a pool on DATABASE_URL (shared, migrated once). */
+/**
+ * A migrated database: a fresh in-memory PGlite, or a pool on DATABASE_URL (shared, migrated
+ * once). Each pool has its own application_name, so a stack on it gets the embed webhooks of
+ * its own writes even while other test processes run stacks on the same database.
+ */
 export async function openTestDb(backend: Backend): Promise<Database> {
-  const db = backend === "pglite"
-    ? await openPglite()
-    : openPostgres(Deno.env.get("DATABASE_URL")!, { max: 4 });
+  const db = backend === "pglite" ? await openPglite() : openPostgres(
+    Deno.env.get("DATABASE_URL")!,
+    { max: 4, applicationName: `codememory-test-${crypto.randomUUID().slice(0, 8)}` },
+  );
   await migrate(db);
   return db;
 }

@@ -47,6 +47,9 @@ export function fakeVector(text: string, dims: number): number[] {
 export function startFakeOpenAI(
   options: {
     failures?: ScriptedResponse[];
+    /** Consulted before the scripted failures: a response to serve instead (an outage the
+     * test switches on and off), or undefined to carry on as usual. */
+    override?: (req: RecordedRequest) => ScriptedResponse | undefined;
     /** Dimensions to return; by default `dimensions` from the request, else 1536 like OpenAI. */
     dims?: number;
   } = {},
@@ -62,7 +65,7 @@ export function startFakeOpenAI(
       const body = req.method === "POST" ? await req.json() : {};
       requests.push({ method: req.method, path, headers: req.headers, at, body });
 
-      const failure = failures.shift();
+      const failure = options.override?.(requests.at(-1)!) ?? failures.shift();
       if (failure) {
         return Response.json(failure.body ?? { error: { message: "scripted failure" } }, {
           status: failure.status,

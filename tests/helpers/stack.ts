@@ -1,6 +1,7 @@
 import { createApiKey, ensureUser } from "../../shared/auth/api_keys.ts";
 import { loadConfig } from "../../shared/config.ts";
 import type { Database } from "../../shared/db/types.ts";
+import type { EmbedPipelineOptions } from "../../scripts/local/embed_pipeline.ts";
 import { type Stack, startStack } from "../../scripts/local/stack.ts";
 import { type Backend, openTestDb } from "./db.ts";
 
@@ -23,14 +24,24 @@ export interface TestStack extends Stack {
   ): Promise<Response>;
 }
 
-/** Starts the embedded stack on a random loopback port over a migrated test database. */
+/**
+ * Starts the embedded stack on a random loopback port over a migrated test database. Its embed
+ * webhook serves only its own pool's writes (`defaultTarget: false`), so test processes that
+ * share one PostgreSQL never embed each other's memories.
+ */
 export async function startTestStack(
   backend: Backend,
   env: Record<string, string> = {},
+  opts: { embed?: EmbedPipelineOptions } = {},
 ): Promise<TestStack> {
   const db = await openTestDb(backend);
   const config = loadConfig({ EMBEDDING_PROVIDER: "hash", ...env });
-  const stack = await startStack({ config, db, port: 0, hostname: "127.0.0.1" });
+  const embed = { defaultTarget: false, ...opts.embed };
+  const stack = await startStack({ config, db, port: 0, hostname: "127.0.0.1", embed })
+    .catch(async (err) => {
+      await db.close();
+      throw err;
+    });
   return {
     ...stack,
     db,
@@ -63,8 +74,9 @@ export async function withStack(
   backend: Backend,
   fn: (stack: TestStack) => Promise<void>,
   env?: Record<string, string>,
+  opts?: { embed?: EmbedPipelineOptions },
 ): Promise<void> {
-  const stack = await startTestStack(backend, env);
+  const stack = await startTestStack(backend, env, opts);
   try {
     await fn(stack);
   } finally {

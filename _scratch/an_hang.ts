@@ -1,0 +1,26 @@
+import { startTestStack } from "../tests/helpers/stack.ts";
+import { connectMcp } from "../tests/helpers/mcp.ts";
+const stack = await startTestStack("pglite");
+const u = await stack.newUser();
+const c = await connectMcp(stack, u);
+const t = async (name: string, args: Record<string, unknown>) => {
+  const t0 = performance.now();
+  const p = c.callTool({ name, arguments: args });
+  const r = await Promise.race([p, new Promise((r) => setTimeout(() => r("TIMEOUT"), 5000))]);
+  console.log(name, JSON.stringify(args).slice(0, 60), Math.round(performance.now() - t0), JSON.stringify(r).slice(0, 150));
+};
+await t("save_memory", { content: "a".repeat(32769) });
+await t("save_memory", { content: "é".repeat(16385) });
+await t("save_memory", { content: "😀".repeat(8193) });
+await t("save_memory", { content: "before\u0000after" });
+await t("save_memory", { content: "x", metadata: { note: "a\u0000b" } });
+await t("save_memory", { content: "x", project: "no-such-project" });
+await t("get_memory", { id: "not-a-uuid", title: "x" });
+await t("get_memory", {});
+await t("save_memory", { content: "target" });
+await t("no_such_tool", {});
+await t("save_memory", { content: "a".repeat(32768) });
+await t("save_memory", { content: "é".repeat(16384) });
+await t("save_memory", { content: "😀".repeat(8192) });
+await c.close();
+await stack.close();

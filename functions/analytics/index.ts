@@ -1,0 +1,4 @@
+/// <reference types="npm:@supabase/functions-js@2.119.1/src/edge-runtime.d.ts" />
+import { serveFunction } from "../../shared/app/serve.ts";
+
+await serveFunction("analytics");

@@ -1,0 +1,60 @@
+/**
+ * The plans PostgreSQL really runs inside search_memories(), captured with auto_explain
+ * (nested statements: the RPC body and its keyword helper are planned inside the function, so a
+ * plain EXPLAIN of the call shows only a Function Scan).
+ */
+import type { Queryable } from "../../../shared/db/types.ts";
+
+export interface ExplainResult {
+  /** The HNSW index orders the semantic side. */
+  hnsw: boolean;
+  /** The GIN index finds the keyword side. */
+  gin: boolean;
+  /** Plans that touch memories, vector literals shortened. */
+  plans: string[];
+}
+
+/**
+ * Runs `search` once with auto_explain on for the session of `db` (one connection: PGlite, or
+ * a pool of one), collecting the LOG lines `notices` receives, then turns it off again.
+ */
+export async function explainSearch(
+  db: Queryable,
+  notices: { start(): void; stop(): string[] },
+  search: () => Promise<unknown>,
+): Promise<ExplainResult> {
+  await db.exec(`load 'auto_explain';
+    set auto_explain.log_min_duration = 0;
+    set auto_explain.log_nested_statements = on;
+    set auto_explain.log_analyze = on;
+    set auto_explain.log_timing = off;
+    set client_min_messages = log;`);
+  notices.start();
+  try {
+    await search();
+  } finally {
+    await db.exec(`set auto_explain.log_min_duration = -1; set client_min_messages = notice;`);
+  }
+  const plans = notices.stop()
+    .filter((p) => /on memories|memories_\w+_idx/.test(p))
+    .map((p) => p.replace(/'\[[-0-9.,e]+\]'::vector/g, "'[…512 floats…]'::vector"));
+  return {
+    hnsw: plans.some((p) => /Index Scan using memories_embedding_idx/.test(p)),
+    gin: plans.some((p) => /Bitmap Index Scan on memories_fts_idx/.test(p)),
+    plans,
+  };
+}
+
+/** Collects messages between start() and stop(); pass `push` as the driver's notice hook. */
+export function noticeCollector() {
+  let lines: string[] | null = null;
+  return {
+    push: (message: string) => lines?.push(message),
+    start: () => void (lines = []),
+    stop: () => {
+      const out = lines ?? [];
+      lines = null;
+      return out;
+    },
+  };
+}

@@ -1,0 +1,153 @@
+/** Writes the search benchmark's JSON to bench-results/ and its section of docs/benchmarks.md. */
+import type { SizeResult } from "../search.ts";
+import { openPostgres } from "../../../shared/db/postgres.ts";
+
+export interface Machine {
+  cpu: string;
+  cores: number;
+  memory_gb: number;
+  os: string;
+  deno: string;
+  postgres?: string;
+  pgvector?: string;
+}
+
+export interface Report {
+  command: string;
+  machine: Machine;
+  runs: number;
+  results: SizeResult[];
+}
+
+export async function machineInfo(databaseUrl?: string): Promise<Machine> {
+  const cpuinfo = await Deno.readTextFile("/proc/cpuinfo").catch(() => "");
+  const machine: Machine = {
+    cpu: cpuinfo.match(/^model name\s*:\s*(.+)$/m)?.[1] ?? "unknown",
+    cores: navigator.hardwareConcurrency,
+    memory_gb: Math.round(Deno.systemMemoryInfo().total / 2 ** 30),
+    os: `${Deno.build.os} ${Deno.osRelease()}`,
+    deno: Deno.version.deno,
+  };
+  if (databaseUrl) {
+    const db = openPostgres(databaseUrl, { max: 1 });
+    try {
+      const [row] = await db.query<{ version: string; vector: string }>(
+        `select current_setting('server_version') as version,
+           (select extversion from pg_extension where extname = 'vector') as vector`,
+      );
+      machine.postgres = row.version;
+      machine.pgvector = row.vector;
+    } finally {
+      await db.close();
+    }
+  }
+  return machine;
+}
+
+const START = "<!-- search-benchmark:start -->";
+const END = "<!-- search-benchmark:end -->";
+
+export async function writeReport(report: Report, outDir: string, docPath: string) {
+  await Deno.mkdir(outDir, { recursive: true });
+  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+  const json = `${outDir}/search-${stamp}.json`;
+  await Deno.writeTextFile(
+    json,
+    JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2),
+  );
+  console.log(`\nwrote ${json}`);
+
+  const section = `${START}\n${markdown(report, json)}\n${END}`;
+  const existing = await Deno.readTextFile(docPath).catch(() => "# Benchmarks\n");
+  const next = existing.includes(START)
+    ? existing.replace(new RegExp(`${START}[\\s\\S]*?${END}`), () => section)
+    : `${existing.trimEnd()}\n\n${section}\n`;
+  await Deno.mkdir(docPath.replace(/\/[^/]*$/, ""), { recursive: true });
+  await Deno.writeTextFile(docPath, next);
+  console.log(`updated ${docPath}`);
+}
+
+const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
+const lat = (l: { p50: number; p95: number; p99: number }) => [l.p50, l.p95, l.p99];
+
+function markdown(r: Report, jsonPath: string): string {
+  const m = r.machine;
+  const out: string[] = [
+    "## Search",
+    "",
+    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB RAM, ${m.os}; Deno ${m.deno}` +
+    (m.postgres ? `; PostgreSQL ${m.postgres} with pgvector ${m.pgvector}` : "") +
+    "; PGlite 0.5 (PostgreSQL 18 in WASM, pgvector 0.8.7) in process.",
+    "",
+    `Command: \`${r.command}\` (raw figures: \`${jsonPath}\`).`,
+    "",
+    "Data: generated code memories (fixed seed), 80% in the searching user's 10 projects and 20%",
+    "belonging to 20 other users (row level security filters them), hash-provider vectors,",
+    "bulk-loaded, indexes rebuilt, `VACUUM ANALYZE`. Latencies in ms, nearest-rank percentiles",
+    `over ${r.runs} sequential calls after a warm-up; 50 distinct queries, 10 results each.`,
+    "",
+    "RPC alone: `public.search_memories` as the user (its `asUser` transaction included).",
+    "",
+    row(["backend", "memories", "variant", "p50", "p95", "p99", "hits"]),
+    row(["---", "---:", "---", "---:", "---:", "---:", "---:"]),
+  ];
+  for (const s of r.results) {
+    for (const [name, l] of Object.entries(s.rpc)) {
+      out.push(row([s.backend, s.rows, name, ...lat(l), l.avg_hits]));
+    }
+  }
+  out.push(
+    "",
+    "End to end: HTTP `tools/call search_memories` to the embedded stack's MCP endpoint",
+    "(authentication, rate limit, query embedding, cache, RPC, formatting). Cold = every request",
+    "distinct (results-cache miss); cached = the same requests again (in-memory cache).",
+    "",
+    row([
+      "backend",
+      "memories",
+      "cold p50",
+      "cold p95",
+      "cold p99",
+      "cached p50",
+      "cached p95",
+      "cached p99",
+    ]),
+    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
+  );
+  for (const s of r.results) {
+    out.push(row([s.backend, s.rows, ...lat(s.e2e.cold), ...lat(s.e2e.cached)]));
+  }
+  out.push(
+    "",
+    "Load time (insert / index build / vacuum analyze, seconds):",
+    "",
+    ...r.results.map((s) =>
+      `- ${s.backend}, ${s.rows}: ${(s.load.insert_ms / 1000).toFixed(1)} / ${
+        (s.load.index_ms / 1000).toFixed(1)
+      } / ${(s.load.analyze_ms / 1000).toFixed(1)}`
+    ),
+    "",
+    "Plans (auto_explain of a hybrid search, nested statements):",
+    "",
+    ...r.results.map((s) =>
+      `- ${s.backend}, ${s.rows}: HNSW index ${
+        s.explain.hnsw ? "used" : "**not used**"
+      }, GIN index ${s.explain.gin ? "used" : "**not used**"}`
+    ),
+  );
+  const largest = [...r.results].reverse().find((s) => s.backend === "postgres") ??
+    r.results.at(-1);
+  if (largest) {
+    out.push(
+      "",
+      `<details><summary>Plans on ${largest.backend}, ${largest.rows} memories</summary>`,
+      "",
+      "```",
+      ...largest.explain.plans.map((p) => p.trim()),
+      "```",
+      "",
+      "</details>",
+    );
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,106 @@
+/** Command-line flags of `deno task eval` (see eval/README.md). */
+import { parseArgs } from "node:util";
+import type { ProviderName } from "../../shared/embeddings/types.ts";
+
+export const USAGE = `Usage: deno task eval [options]
+
+  --data DIR          evaluation set directory (memories.jsonl, queries.jsonl); default eval/data
+  --pg                use DATABASE_URL instead of an in-memory PGlite
+  --providers LIST    embedding providers, e.g. hash,local (default: every one available
+                      offline; openai too when OPENAI_API_KEY or OPENAI_BASE_URL is set)
+  --rrf-k LIST        hybrid sweep over rrf_k, e.g. 10,30,60,100
+  --weights LIST      hybrid sweep over full_text:semantic weights, e.g. 1:1,1:2,2:1
+  --keyword-or        also run keyword and hybrid with the query words OR-ed (websearch
+                      "a or b" syntax): what OR semantics on the keyword side would give
+  --out DIR           where eval-<timestamp>.json goes; default bench-results
+  --help              this text
+
+Without --rrf-k/--weights only the defaults (rrf_k 60, weights 1:1) run; with either flag every
+combination also runs for each provider (a flag left out keeps its default).`;
+
+export interface Weights {
+  fullText: number;
+  semantic: number;
+}
+
+export interface EvalArgs {
+  data: string;
+  pg: boolean;
+  /** undefined: every provider available here. */
+  providers?: ProviderName[];
+  rrfKs: number[];
+  weights: Weights[];
+  /** Whether a sweep was asked for (either flag given). */
+  sweep: boolean;
+  /** Also evaluate the keyword side with OR-ed query words. */
+  keywordOr: boolean;
+  out: string;
+  help: boolean;
+}
+
+export const DEFAULT_RRF_K = 60;
+export const DEFAULT_WEIGHTS: Weights = { fullText: 1, semantic: 1 };
+const KNOWN_PROVIDERS = ["hash", "local", "openai"] as const;
+
+const list = (value: string) => value.split(",").map((s) => s.trim()).filter(Boolean);
+
+function parseRrfKs(value: string): number[] {
+  return list(value).map((s) => {
+    const k = Number(s);
+    if (!Number.isInteger(k) || k < 0) throw new Error(`--rrf-k: "${s}" is not an integer ≥ 0`);
+    return k;
+  });
+}
+
+function parseWeights(value: string): Weights[] {
+  return list(value).map((s) => {
+    const parts = s.split(":").map(Number);
+    if (parts.length !== 2 || parts.some((n) => !Number.isFinite(n) || n < 0)) {
+      throw new Error(`--weights: "${s}" is not full_text:semantic, e.g. 1:2`);
+    }
+    return { fullText: parts[0], semantic: parts[1] };
+  });
+}
+
+function parseProviders(value: string): ProviderName[] {
+  return list(value).map((s) => {
+    const name = s.toLowerCase();
+    if (!(KNOWN_PROVIDERS as readonly string[]).includes(name)) {
+      throw new Error(`--providers: "${s}" is not one of ${KNOWN_PROVIDERS.join(", ")}`);
+    }
+    return name as ProviderName;
+  });
+}
+
+/** Parses argv; throws an Error with a one-line message on a bad flag. */
+export function parseEvalArgs(argv: string[]): EvalArgs {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      data: { type: "string", default: "eval/data" },
+      pg: { type: "boolean", default: false },
+      providers: { type: "string" },
+      "rrf-k": { type: "string" },
+      weights: { type: "string" },
+      "keyword-or": { type: "boolean", default: false },
+      out: { type: "string", default: "bench-results" },
+      help: { type: "boolean", default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  const rrfKs = values["rrf-k"] ? parseRrfKs(values["rrf-k"]) : [DEFAULT_RRF_K];
+  const weights = values.weights ? parseWeights(values.weights) : [DEFAULT_WEIGHTS];
+  if (rrfKs.length === 0 || weights.length === 0) throw new Error("empty sweep list");
+  return {
+    data: values.data!,
+    pg: values.pg!,
+    providers: values.providers ? parseProviders(values.providers) : undefined,
+    rrfKs,
+    weights,
+    sweep: values["rrf-k"] !== undefined || values.weights !== undefined,
+    keywordOr: values["keyword-or"]!,
+    out: values.out!,
+    help: values.help!,
+  };
+}

@@ -1,0 +1,42 @@
+import type { AppContext } from "../app/context.ts";
+import type { Handler } from "../app/functions.ts";
+import { requireWebhookSecret } from "../config.ts";
+import { AppError, unauthorized } from "../errors.ts";
+import { errorResponse } from "../http/errors.ts";
+import { log } from "../log.ts";
+import { parseEmbedRequest } from "./request.ts";
+import { hasValidSecret } from "./secret.ts";
+import { embedMemories } from "./worker.ts";
+
+/**
+ * The `embed` function: target of the database webhook (pg_net) and of the sweep. It checks
+ * the shared secret before anything else, embeds the requested memories and answers with what
+ * happened to each id: 200 when every row is settled, 503 when the provider failed (pg_net
+ * records the status; the sweep retries those rows with backoff).
+ */
+export function createEmbedHandler(ctx: AppContext): Handler {
+  const secret = requireWebhookSecret(ctx.config);
+  return async (req) => {
+    try {
+      if (req.method !== "POST") {
+        throw new AppError(405, "method_not_allowed", "Use POST", undefined, { allow: "POST" });
+      }
+      if (!hasValidSecret(req.headers, secret)) {
+        throw unauthorized("Missing or wrong webhook secret");
+      }
+      const ids = parseEmbedRequest(await req.json().catch(() => undefined));
+      // The privileged connection: the worker acts for the database, not for a user.
+      const outcome = await embedMemories(ctx.db, ctx.embedder, ids);
+      if (outcome.failed.length > 0) {
+        log.warn("embed: provider failed", { count: outcome.failed.length, error: outcome.error });
+        return Response.json(
+          { ...outcome, error: { code: "embedding_unavailable", message: outcome.error } },
+          { status: 503 },
+        );
+      }
+      return Response.json(outcome);
+    } catch (err) {
+      return errorResponse(err);
+    }
+  };
+}

@@ -1,0 +1,45 @@
+import { AppError } from "../errors.ts";
+
+/**
+ * Largest request body any function accepts. A memory is at most 32 KiB of content plus 16 KiB
+ * of metadata; JSON escaping (\uXXXX) can grow that up to 6x, so 1 MiB leaves ample room while
+ * keeping a flood of large bodies cheap to refuse.
+ */
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export const payloadTooLarge = (max = MAX_BODY_BYTES) =>
+  new AppError(413, "payload_too_large", `Request body is larger than ${max} bytes`);
+
+/**
+ * The request with its body read into memory, or a 413 as soon as it exceeds `max` bytes. A
+ * declared Content-Length is checked before reading anything; a chunked body is counted as it
+ * streams, so nothing beyond the limit is ever buffered.
+ */
+export async function limitBody(req: Request, max = MAX_BODY_BYTES): Promise<Request> {
+  if (!req.body) return req;
+  const declared = Number(req.headers.get("content-length") ?? NaN);
+  if (declared > max) {
+    await req.body.cancel().catch(() => {});
+    throw payloadTooLarge(max);
+  }
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = req.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel().catch(() => {});
+      throw payloadTooLarge(max);
+    }
+    chunks.push(value);
+  }
+  const body = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    body.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new Request(req, { body });
+}

@@ -1,0 +1,66 @@
+import type { Principal } from "../auth/authenticate.ts";
+import type { RateLimiter, RateLimitResult } from "../cache/types.ts";
+import { AppError } from "../errors.ts";
+import { errorResponse } from "./errors.ts";
+
+/**
+ * Rate limits apply per user, whatever credential they use: minting more API keys does not buy
+ * more requests, and every agent of one person shares one budget.
+ */
+const identifier = (principal: Principal) => `user:${principal.userId}`;
+
+/** 429 with Retry-After (seconds, RFC 9110) and the draft RateLimit-* headers. */
+export function rateLimited(result: RateLimitResult, now = Date.now()): AppError {
+  const seconds = Math.max(1, Math.ceil((result.reset - now) / 1000));
+  return new AppError(
+    429,
+    "rate_limited",
+    `Too many requests: the limit is ${result.limit} per window. Retry in ${seconds} s.`,
+    { limit: result.limit, retry_after_seconds: seconds },
+    {
+      "Retry-After": String(seconds),
+      "RateLimit-Limit": String(result.limit),
+      "RateLimit-Remaining": "0",
+      "RateLimit-Reset": String(seconds),
+    },
+  );
+}
+
+/** Counts the request; the 429 AppError when the caller is over their limit, else null. */
+export async function checkRateLimit(
+  limiter: RateLimiter,
+  principal: Principal,
+): Promise<AppError | null> {
+  const result = await limiter.limit(identifier(principal));
+  return result.success ? null : rateLimited(result);
+}
+
+/** checkRateLimit that throws the 429. */
+export async function enforceRateLimit(limiter: RateLimiter, principal: Principal): Promise<void> {
+  const limited = await checkRateLimit(limiter, principal);
+  if (limited) throw limited;
+}
+
+/**
+ * The MCP endpoint's answer to a rate-limited request. A single `tools/call` gets a normal
+ * JSON-RPC result with `isError: true`: MCP clients hand that to the model, which can read the
+ * wait and retry, whereas an HTTP error surfaces as a transport failure. Anything else
+ * (initialize, tools/list, notifications, batches) gets HTTP 429 with Retry-After, which HTTP
+ * clients and proxies understand. Both carry the Retry-After header.
+ */
+export async function mcpRateLimitedResponse(req: Request, err: AppError): Promise<Response> {
+  const message = await req.clone().json().catch(() => null) as
+    | { jsonrpc?: string; method?: string; id?: string | number }
+    | null;
+  if (
+    message && !Array.isArray(message) && message.method === "tools/call" &&
+    (typeof message.id === "string" || typeof message.id === "number")
+  ) {
+    return Response.json({
+      jsonrpc: "2.0",
+      id: message.id,
+      result: { content: [{ type: "text", text: `Error: ${err.message}` }], isError: true },
+    }, { headers: err.headers });
+  }
+  return errorResponse(err);
+}

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { parseEvalArgs } from "../scripts/eval/args.ts";
+import { mainTable, sweepTable, table } from "../scripts/eval/report.ts";
+import { runEval } from "../scripts/eval/run.ts";
+import { orQuery } from "../scripts/eval/search.ts";
+import { BACKENDS } from "./helpers/db.ts";
+
+Deno.test("parseEvalArgs: defaults, sweep lists and clear errors", () => {
+  const d = parseEvalArgs([]);
+  assert.equal(d.data, "eval/data");
+  assert.equal(d.pg, false);
+  assert.equal(d.providers, undefined);
+  assert.deepEqual(d.rrfKs, [60]);
+  assert.deepEqual(d.weights, [{ fullText: 1, semantic: 1 }]);
+  assert.equal(d.sweep, false);
+  assert.equal(d.out, "bench-results");
+
+  const s = parseEvalArgs(["--rrf-k", "10, 30", "--weights", "1:2,0.5:1", "--providers", "Hash"]);
+  assert.deepEqual(s.rrfKs, [10, 30]);
+  assert.deepEqual(s.weights, [{ fullText: 1, semantic: 2 }, { fullText: 0.5, semantic: 1 }]);
+  assert.deepEqual(s.providers, ["hash"]);
+  assert.equal(s.sweep, true);
+  assert.equal(parseEvalArgs(["--weights", "2:1"]).sweep, true);
+
+  assert.throws(() => parseEvalArgs(["--rrf-k", "ten"]), /--rrf-k: "ten"/);
+  assert.throws(() => parseEvalArgs(["--weights", "1"]), /full_text:semantic/);
+  assert.throws(() => parseEvalArgs(["--providers", "supabase"]), /--providers/);
+  assert.throws(() => parseEvalArgs(["--nope"]));
+});
+
+Deno.test("orQuery ORs the words and drops websearch operators", () => {
+  assert.equal(orQuery("which package manager"), "which or package or manager");
+  assert.equal(
+    orQuery("all goroutines are asleep - deadlock!"),
+    [
+      "all",
+      "goroutines",
+      "are",
+      "asleep",
+      "deadlock!",
+    ].join(" or "),
+  );
+  assert.equal(orQuery(`"exact phrase" or -not`), "exact or phrase or not");
+  assert.equal(orQuery("  "), "");
+});
+
+Deno.test("table aligns columns", () => {
+  assert.equal(table(["a", "bb"], [["xyz", "1"]]), "a    bb\n---  --\nxyz   1");
+});
+
+const MEMORIES = [
+  { id: "a", content: "Use pnpm; npm install breaks the lockfile", project: "web" },
+  { id: "b", content: "ECONNREFUSED 127.0.0.1:5432 in CI: connect to host postgres" },
+  { id: "c", content: "Dockerfiles are multi-stage and run as the node user", kind: "convention" },
+  { id: "d", content: "Never log tokens or passwords", tags: ["logging"] },
+];
+const QUERIES = [
+  { id: "q1", query: "ECONNREFUSED", relevant: { b: 2 }, type: "keyword" },
+  { id: "q2", query: "pnpm lockfile", relevant: { a: 2 }, type: "mixed" },
+  {
+    id: "q3",
+    query: "which tokens must not be logged",
+    relevant: { d: 2, c: 1 },
+    type: "paraphrase",
+  },
+];
+
+for (const backend of BACKENDS) {
+  Deno.test(`runEval end to end on a tiny set with the hash provider [${backend}]`, async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n");
+      await Deno.writeTextFile(`${dir}/memories.jsonl`, jsonl(MEMORIES));
+      await Deno.writeTextFile(`${dir}/queries.jsonl`, jsonl(QUERIES));
+      const args = parseEvalArgs([
+        "--data",
+        dir,
+        "--providers",
+        "hash",
+        "--keyword-or",
+        "--rrf-k",
+        "10,60",
+        ...(backend === "postgres" ? ["--pg"] : []),
+      ]);
+      const result = await runEval(args, () => {});
+
+      assert.equal(result.backend, backend);
+      assert.deepEqual(result.data.by_type, { paraphrase: 1, keyword: 1, mixed: 1 });
+      assert.equal(result.data.lexical_overlap.keyword, 1);
+      const labels = result.runs.map((r) => `${r.mode}/${r.provider}/${r.keyword_query}`);
+      assert.deepEqual(labels, [
+        "keyword/null/as-is",
+        "keyword/null/or",
+        "semantic/hash/as-is",
+        "hybrid/hash/as-is",
+        "hybrid/hash/or",
+      ]);
+      assert.equal(result.sweep.length, 4, "2 rrf_k × 1 weight × 2 keyword variants");
+
+      const keyword = result.runs[0];
+      assert.deepEqual(keyword.per_query?.[0].ranking, ["b"], "exact identifier found alone");
+      assert.equal(keyword.by_type.keyword?.mrr, 1);
+      for (const run of [...result.runs, ...result.sweep]) {
+        for (const value of Object.values(run.metrics)) assert.ok(value >= 0 && value <= 1);
+        assert.ok(run.per_query === undefined || run.per_query.length === 3);
+      }
+      assert.match(mainTable(result.runs), /hybrid \/ hash \(or\)/);
+      assert.match(sweepTable(result.sweep), /hash \(or\)\s+10\s+1:1/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
