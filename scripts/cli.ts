@@ -33,11 +33,19 @@ async function createKey(email: string, name?: string) {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    options: { email: { type: "string" }, name: { type: "string" } },
-    allowPositionals: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: { email: { type: "string" }, name: { type: "string" } },
+      allowPositionals: true,
+    });
+  } catch (err) {
+    // Unknown option or missing value: bad usage (exit 2), like the checks below.
+    console.error(`${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   const [group, command] = positionals;
   if (group !== "key" || command !== "create" || !values.email) {
     console.error(USAGE);

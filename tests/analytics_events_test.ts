@@ -19,6 +19,7 @@ import {
   saveMemory,
   stackTest,
 } from "./helpers/foundation.ts";
+import { waitForEmbeddings } from "./helpers/embed.ts";
 import { setEmbedding, unitVector } from "./helpers/search.ts";
 import type { TestStack, TestUser } from "./helpers/stack.ts";
 
@@ -143,6 +144,8 @@ stackTest("analytics insights: GET /analytics/insights with suggestions", async 
   const twinB = await save("Cache the query embeddings for 5 minutes", "Embedding cache TTL");
   const titleA = await save("Release on Tuesdays", "Release day");
   const titleB = await save("We ship releases on Tuesday", "release day");
+  // Let the background webhook finish first, or it would overwrite the vectors set below.
+  await waitForEmbeddings(stack.db, [old, twinA, twinB, titleA, titleB].map((m) => m.id));
   const model = stack.ctx.embedder.model;
   await setEmbedding(stack.db, twinA.id, unitVector(1), model);
   await setEmbedding(stack.db, twinB.id, unitVector(0.99), model);

@@ -187,3 +187,14 @@ testEachBackend(
     }, { SUPABASE_JWT_SECRET: TEST_JWT_SECRET });
   },
 );
+
+testEachBackend("jwt: an unreachable key set is a 503, not a 401", async (backend) => {
+  const jwks = await startJwksServer();
+  const token = await jwks.sign("ES256", userClaims(crypto.randomUUID(), { iss: jwks.issuer }));
+  await jwks.close(); // nothing listens there any more
+  await withStack(backend, async (stack) => {
+    const r = await restList(stack, `Bearer ${token}`);
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.doesNotMatch(JSON.stringify(r.body), /127\.0\.0\.1|ECONNREFUSED|fetch/i);
+  }, { SUPABASE_URL: jwks.url });
+});

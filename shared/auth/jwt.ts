@@ -72,7 +72,9 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier | null {
       const symmetric = SYMMETRIC_ALGORITHMS.includes(String(alg));
       const key = symmetric ? secret : jwks;
       if (!key) {
-        throw new InvalidJwtError(`Tokens signed with ${String(alg)} are not accepted here`);
+        throw new InvalidJwtError(
+          `Tokens signed with ${String(alg).slice(0, 16)} are not accepted here`,
+        );
       }
       try {
         const { payload } = await jwtVerify(token, key as Uint8Array & JWTVerifyGetKey, {

@@ -8,6 +8,7 @@ import { asUser } from "../../shared/db/as_user.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { type Backend, openTestDb } from "./db.ts";
+import { waitFor } from "./wait.ts";
 
 /** A migrated test database, closed afterwards. */
 export async function withWebhookDb(
@@ -90,4 +91,20 @@ export function assertSameVector(actual: number[] | null, expected: number[]): v
   assert.equal(actual.length, expected.length);
   const worst = Math.max(...actual.map((x, i) => Math.abs(x - expected[i])));
   assert.ok(worst < 1e-6, `vectors differ by up to ${worst}`);
+}
+
+/**
+ * Waits until the webhook has embedded these memories. Stacks embed every save in the
+ * background, so a test that searches semantically, or overwrites embedding columns itself,
+ * should wait for this first to be deterministic.
+ */
+export async function waitForEmbeddings(db: Database, ids: string[], timeoutMs = 10_000) {
+  await waitFor(async () => {
+    const [{ pending }] = await db.query<{ pending: number }>(
+      `select count(*)::int as pending from public.memories
+       where id = any($1::uuid[]) and embedding_status <> 'ready'`,
+      [ids],
+    );
+    return pending === 0;
+  }, { timeoutMs, message: `embeddings of ${ids.length} memories` });
 }
