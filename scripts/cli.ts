@@ -6,6 +6,7 @@ import { openDatabase } from "../shared/db/index.ts";
 import { migrate } from "../shared/db/migrate.ts";
 import { issueKey } from "./local/admin.ts";
 import { pgliteDir, readLiveState } from "./local/state.ts";
+import { runMain } from "./lib/run_main.ts";
 
 const USAGE = "usage: deno task key create --email EMAIL [--name NAME]";
 
@@ -62,11 +63,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

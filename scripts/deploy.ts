@@ -8,6 +8,7 @@ import { parseArgs, parseEnv } from "node:util";
 import { loadConfig } from "../shared/config.ts";
 import { FILE_PLACEHOLDER, planDeploy, type Step } from "./deploy/plan.ts";
 import { readSupabaseConfig, REPO_ROOT, SUPABASE_CLI_VERSION } from "./deploy/supabase_config.ts";
+import { runMain } from "./lib/run_main.ts";
 
 const USAGE = "usage: deno task deploy --project-ref <ref> [--dry-run] [--yes] [--env-file .env]";
 
@@ -99,12 +100,4 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
-    console.error(USAGE);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main, USAGE);

@@ -20,6 +20,7 @@ import { IMPORT_CHUNK_BYTES } from "../shared/transfer/http.ts";
 import { importRecords, type ImportSummary } from "../shared/transfer/import.ts";
 import { findUserId } from "./local/admin_transfer.ts";
 import { pgliteDir, readLiveState } from "./local/state.ts";
+import { runMain } from "./lib/run_main.ts";
 
 const USAGE = `usage:
   deno task export [--out FILE] [--with-embeddings] [--project SLUG] (--email EMAIL | --url URL --key KEY)
@@ -257,11 +258,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  try {
-    Deno.exit(await main(Deno.args));
-  } catch (err) {
-    console.error(`error: ${(err as Error).message}`);
-    Deno.exit(1);
-  }
-}
+if (import.meta.main) await runMain(main);

@@ -4,17 +4,9 @@
  */
 import type { Database, Queryable } from "../../shared/db/types.ts";
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same history on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG: the same seed gives the same history on every run. */
+import { prng as seededRandom } from "../../scripts/bench/lib/code_memory_generator.ts";
+export { seededRandom };
 
 /** PostgreSQL's percentile_cont: linear interpolation between the closest ranks. */
 export function percentileCont(values: number[], p: number): number | null {
