@@ -276,3 +276,32 @@ testEachBackend("sweep: stuck and failed rows are due after their backoff, then 
     );
     assert.equal(requested, true);
   }));
+
+testEachBackend(
+  "embed: storing vectors retires cached searches over the memory's project",
+  (backend) =>
+    withWebhookDb(backend, async (db) => {
+      const writer = await newWriter(db);
+      const id = await writer.save("Rotate the JWT signing keys every quarter", "Key rotation");
+      const config = loadConfig({ EMBEDDING_PROVIDER: "hash", WEBHOOK_SECRET: SECRET });
+      const ctx = createContext(config, db);
+      const search = () =>
+        ctx.search.search(writer.userId, { query: "signing keys", project: "embed" });
+      assert.equal((await search()).cached, false);
+      assert.equal((await search()).cached, true);
+
+      const res = await createEmbedHandler(ctx)(
+        new Request("http://localhost/embed", {
+          method: "POST",
+          headers: { "content-type": "application/json", "x-webhook-secret": SECRET },
+          body: JSON.stringify({ ids: [id] }),
+        }),
+      );
+      assert.equal(res.status, 200);
+      assert.deepEqual((await res.json()).embedded, [id]);
+      // The cached entry predates the vector: the next search must run again.
+      const after = await search();
+      assert.equal(after.cached, false);
+      assert.deepEqual(after.hits.map((h) => h.id), [id]);
+    }),
+);

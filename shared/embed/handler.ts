@@ -7,6 +7,7 @@ import { log } from "../log.ts";
 import { parseEmbedRequest } from "./request.ts";
 import { hasValidSecret } from "./secret.ts";
 import { embedMemories } from "./worker.ts";
+import { bumpGenerations } from "../search/generations.ts";
 
 /**
  * The `embed` function: target of the database webhook (pg_net) and of the sweep. It checks
@@ -27,6 +28,14 @@ export function createEmbedHandler(ctx: AppContext): Handler {
       const ids = parseEmbedRequest(await req.json().catch(() => undefined));
       // The privileged connection: the worker acts for the database, not for a user.
       const outcome = await embedMemories(ctx.db, ctx.embedder, ids);
+      if (outcome.embedded.length > 0) {
+        // New vectors change semantic results: retire cached searches over these projects.
+        const projects = await ctx.db.query<{ project_id: string }>(
+          "select distinct project_id from public.memories where id = any($1::uuid[])",
+          [outcome.embedded],
+        );
+        await bumpGenerations(ctx.cache, null, projects.map((p) => p.project_id));
+      }
       if (outcome.failed.length > 0) {
         log.warn("embed: provider failed", { count: outcome.failed.length, error: outcome.error });
         return Response.json(

@@ -98,6 +98,15 @@ begin
 end
 $$;
 
+-- The keyword side matches ANY term of the query (recall: agents ask in sentences, and an
+-- all-terms match finds nothing for most of them), but ranks rows matching ALL terms first
+-- (precision for identifiers and error messages). Negations become plain terms: in pasted
+-- error text a " - " is punctuation, not "exclude". Measured in docs/eval.md.
+create or replace function private.any_terms(q tsquery) returns tsquery
+language sql immutable strict parallel safe set search_path = '' as $$
+  select replace(pg_catalog.replace(q::text, '!', ''), ' & ', ' | ')::tsquery
+$$;
+
 create or replace function private.keyword_matches(
   tsq tsquery,
   pool int,
@@ -118,11 +127,13 @@ as $$
 #variable_conflict use_column
 declare
   visible uuid[] := private.project_ids('reader');
+  any_q tsquery := private.any_terms(tsq);
 begin
   return query
-  select m.id, pg_catalog.ts_rank_cd(m.fts, tsq, 32)
+  select m.id, (0.5 * pg_catalog.ts_rank_cd(m.fts, any_q, 32)
+      + case when m.fts operator(pg_catalog.@@) tsq then 0.5 else 0 end)::real
   from public.memories m
-  where m.fts operator(pg_catalog.@@) tsq
+  where m.fts operator(pg_catalog.@@) any_q
     and m.project_id = any (visible)
     and private.search_filter(m, keyword_matches.project_ids, keyword_matches.kinds,
       keyword_matches.tags, keyword_matches.tags_mode, keyword_matches.since,
@@ -178,9 +189,10 @@ create type public.memory_search_hit as (
                    (`order by embedding <=> query_embedding limit pool`: the HNSW index, or
                    an exact scan when filters leave few rows), only rows embedded with
                    `embedding_model` when it is given;
-    keyword side:  up to `pool` rows matching websearch_to_tsquery('english', query_text)
-                   (all words must occur; "quoted phrases", `or`, `-word` work), best
-                   ts_rank_cd first (the GIN index on fts);
+    keyword side:  up to `pool` rows matching ANY term of websearch_to_tsquery('english',
+                   query_text) ("quoted phrases" stay phrases), rows matching ALL terms
+                   first, then best ts_rank_cd (the GIN index on fts); keyword_score is
+                   ts_rank_cd/(1+ts_rank_cd), plus 1 when every term matched;
     pool = greatest(match_count * 4, 40).
 
     rrf   = semantic_weight / (rrf_k + semantic_rank) + full_text_weight / (rrf_k + keyword_rank)
