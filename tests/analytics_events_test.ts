@@ -51,6 +51,8 @@ stackTest("analytics events: REST searches and writes are recorded", async (stac
   };
   const { memory } = await post(MEMORIES, { content: "Use pnpm workspaces", project: "events" });
   await post(`${MEMORIES}/${memory.id}`, { title: "pnpm" }, "PATCH");
+  // Stored vectors retire cached searches; let the background webhook settle first.
+  await waitForEmbeddings(stack.db, [memory.id]);
   const query = { query: "pnpm workspaces", project: "events", kinds: ["note"], mode: "keyword" };
   const first = await post(`${MEMORIES}/search`, query);
   const again = await post(`${MEMORIES}/search`, query);

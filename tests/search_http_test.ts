@@ -9,6 +9,7 @@ import { SNIPPET_CHARS } from "../shared/mcp/search_format.ts";
 import { MAX_QUERY_CHARS } from "../shared/search/schemas.ts";
 import type { SearchHit } from "../shared/search/types.ts";
 import { testEachBackend } from "./helpers/db.ts";
+import { waitForEmbeddings } from "./helpers/embed.ts";
 import {
   assertError,
   call,
@@ -55,6 +56,8 @@ testEachBackend(
         project: web.slug,
         tags: ["frontend"],
       });
+      // Stored vectors retire cached searches; let the background webhook settle first.
+      await waitForEmbeddings(stack.db, [inTitle.id, inBody.id]);
 
       const first = await search(stack, alice, { query: word, mode: "keyword" });
       assert.equal(first.status, 200, JSON.stringify(first.body));
