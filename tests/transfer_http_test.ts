@@ -205,3 +205,32 @@ Deno.test({
     await db.close();
   }
 });
+
+testEachBackend(
+  "transfer REST: an import retires cached searches",
+  (backend) =>
+    withStack(backend, async (stack) => {
+      const user = await stack.newUser();
+      const word = `zq${crypto.randomUUID().slice(0, 8)}`;
+      const search = async () => {
+        const res = await stack.api(user, "/functions/v1/memories/search", {
+          method: "POST",
+          json: { query: word, mode: "keyword" },
+        });
+        assert.equal(res.status, 200);
+        return await res.json() as { cached: boolean; results: { content: string }[] };
+      };
+      assert.equal((await search()).results.length, 0);
+      assert.equal((await search()).cached, true);
+
+      const res = await stack.api(user, IMPORT, {
+        method: "POST",
+        body: syntheticLine(1, { content: `imported ${word}` }),
+      });
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.equal((await res.json()).import.inserted, 1);
+      const after = await search();
+      assert.equal(after.cached, false);
+      assert.deepEqual(after.results.map((r) => r.content), [`imported ${word}`]);
+    }),
+);
