@@ -1,6 +1,6 @@
 /** Analytics building blocks: client detection, the batcher, the request source. */
 import assert from "node:assert/strict";
-import { Batcher } from "../shared/analytics/batcher.ts";
+import { Batcher } from "../shared/batcher.ts";
 import {
   clientFromHeaders,
   mcpClients,

@@ -2,7 +2,7 @@ import { asUser } from "../db/as_user.ts";
 import type { Database } from "../db/types.ts";
 import { resolveProject } from "../memory/projects.ts";
 import type { WriteListener } from "../memory/service.ts";
-import { Batcher } from "./batcher.ts";
+import { Batcher } from "../batcher.ts";
 import { type Channel, currentSource } from "./request_source.ts";
 
 /** One search as it is recorded (see public.search_events). */

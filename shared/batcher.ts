@@ -1,4 +1,4 @@
-import { log } from "../log.ts";
+import { log } from "./log.ts";
 
 export interface BatcherOptions<T> {
   /** Writes one batch; a rejection is logged and the batch dropped (best effort by design). */
