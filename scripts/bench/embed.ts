@@ -21,6 +21,9 @@ import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { startStack } from "../local/stack.ts";
+import { textTable } from "../lib/tables.ts";
+import { writeResults } from "./lib/output.ts";
+import { scratchDatabase } from "./lib/scratch_db.ts";
 import { machineInfo } from "./lib/search_report.ts";
 import { type Latency, summarize } from "./lib/stats.ts";
 
@@ -71,15 +74,11 @@ export async function main(args: string[]): Promise<void> {
   }
 
   console.log(table(results));
-  await Deno.mkdir(values.out, { recursive: true });
-  const file = `${values.out}/embed-${new Date().toISOString().replace(/[:.]/g, "-")}.json`;
-  const report = {
+  await writeResults(values.out, "embed", {
     command: `deno task bench embed ${args.join(" ")}`.trim(),
     machine: await machineInfo(backends.includes("postgres") ? databaseUrl : undefined),
     results,
-  };
-  await Deno.writeTextFile(file, JSON.stringify(report, null, 2) + "\n");
-  console.log(`\nwrote ${file}`);
+  });
 }
 
 /** One stack on a fresh database; both workloads. */
@@ -89,7 +88,9 @@ async function runOne(
   n: number,
   databaseUrl?: string,
 ): Promise<EmbedResult[]> {
-  const scratch = backend === "postgres" ? await scratchDatabase(databaseUrl!) : null;
+  const scratch = backend === "postgres"
+    ? await scratchDatabase(databaseUrl!, "embed_bench")
+    : null;
   const db = scratch ? openPostgres(scratch.url, { max: 10 }) : await openPglite();
   try {
     const config = loadConfig({ EMBEDDING_PROVIDER: provider });
@@ -201,43 +202,18 @@ async function measureReady(db: Database, ids: string[]) {
   };
 }
 
-async function scratchDatabase(databaseUrl: string) {
-  const url = new URL(databaseUrl);
-  const name = `${url.pathname.slice(1) || "postgres"}_embed_bench`;
-  const admin = openPostgres(databaseUrl, { max: 1 });
-  try {
-    await admin.exec(`drop database if exists "${name}" with (force)`);
-    await admin.exec(`create database "${name}"`);
-  } finally {
-    await admin.close();
-  }
-  url.pathname = `/${name}`;
-  return {
-    url: url.href,
-    async drop() {
-      const again = openPostgres(databaseUrl, { max: 1 });
-      try {
-        await again.exec(`drop database if exists "${name}" with (force)`);
-      } finally {
-        await again.close();
-      }
-    },
-  };
-}
-
 function table(results: EmbedResult[]): string {
-  const header = ["backend", "provider", "mode", "n", "seconds", "memories/s", "lag p50", "p95"];
-  const rows = results.map((r) => [
-    r.backend,
-    r.provider,
-    r.mode,
-    String(r.n),
-    r.seconds.toFixed(2),
-    String(r.per_second),
-    `${r.lag_ms.p50} ms`,
-    `${r.lag_ms.p95} ms`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i])).join("  ");
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+  return textTable(
+    ["backend", "provider", "mode", "n", "seconds", "memories/s", "lag p50", "p95"],
+    results.map((r) => [
+      r.backend,
+      r.provider,
+      r.mode,
+      r.n,
+      r.seconds.toFixed(2),
+      r.per_second,
+      `${r.lag_ms.p50} ms`,
+      `${r.lag_ms.p95} ms`,
+    ]),
+  );
 }

@@ -25,6 +25,7 @@ import { startStack } from "../local/stack.ts";
 import { generateQueries } from "./lib/code_memory_generator.ts";
 import { type ExplainResult, explainSearch, noticeCollector } from "./lib/explain.ts";
 import { type BenchData, loadBenchData } from "./lib/load_memories.ts";
+import { redacted, scratchDatabase } from "./lib/scratch_db.ts";
 import { machineInfo, writeReport } from "./lib/search_report.ts";
 import { type Latency, measure } from "./lib/stats.ts";
 
@@ -96,7 +97,7 @@ async function benchOne(
   databaseUrl: string | undefined,
 ): Promise<SizeResult> {
   const notices = noticeCollector();
-  const scratch = backend === "postgres" ? await scratchDatabase(databaseUrl!) : null;
+  const scratch = backend === "postgres" ? await scratchDatabase(databaseUrl!, "bench") : null;
   const db: Database = scratch
     ? openPostgres(scratch.url, { max: 4 })
     : await openPglite(undefined, { extensions: { auto_explain }, onNotice: notices.push });
@@ -209,27 +210,5 @@ async function endToEnd(
   }
 }
 
-/** A fresh database next to DATABASE_URL's, for a benchmark that must not touch shared data. */
-async function scratchDatabase(databaseUrl: string) {
-  const url = new URL(databaseUrl);
-  const name = `${url.pathname.slice(1) || "postgres"}_bench`;
-  const admin = openPostgres(databaseUrl, { max: 1 });
-  await admin.exec(`drop database if exists "${name}" with (force)`);
-  await admin.exec(`create database "${name}"`);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    async drop() {
-      await admin.exec(`drop database if exists "${name}" with (force)`);
-      await admin.close();
-    },
-  };
-}
-
-const redacted = (url: string) => {
-  const u = new URL(url);
-  if (u.password) u.password = "***";
-  return u.toString();
-};
 const ms = (x: number) => `${(x / 1000).toFixed(1)} s`;
 const line = (l: Latency) => `p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms`;

@@ -7,6 +7,7 @@ import {
   type QueryMetrics,
   scoreQuery,
 } from "../../shared/eval/metrics.ts";
+import { textTable } from "../lib/tables.ts";
 import type { QueryRun, SearchConfig } from "./search.ts";
 
 export interface RunSummary {
@@ -66,21 +67,12 @@ export function summarise(
 const HEADERS = ["R@5", "R@10", "MRR", "nDCG@10"];
 const fmt = (m: QueryMetrics) => METRIC_NAMES.map((name) => m[name].toFixed(3));
 
-/** A left-aligned first column, right-aligned numbers, two spaces between columns. */
-export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join("  ")
-      .trimEnd();
-  return [line(header), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
-}
-
 /** E.g. "hybrid / local", "keyword (or)". */
 const label = (s: RunSummary) =>
   `${s.mode}${s.provider ? ` / ${s.provider}` : ""}${s.keyword_query === "or" ? " (or)" : ""}`;
 
 export function mainTable(summaries: RunSummary[]): string {
-  return table(
+  return textTable(
     ["mode / provider", "queries", ...HEADERS, "ms/query"],
     summaries.map((s) => [
       label(s),
@@ -99,11 +91,11 @@ export function typeTable(summaries: RunSummary[]): string {
       if (m) rows.push([`${type}: ${label(s)}`, String(m.queries), ...fmt(m)]);
     }
   }
-  return table(["query type: mode / provider", "queries", ...HEADERS], rows);
+  return textTable(["query type: mode / provider", "queries", ...HEADERS], rows);
 }
 
 export function sweepTable(summaries: RunSummary[]): string {
-  return table(
+  return textTable(
     ["provider", "rrf_k", "ft:sem", ...HEADERS],
     summaries.map((s) => [
       `${s.provider ?? "-"}${s.keyword_query === "or" ? " (or)" : ""}`,

@@ -1,6 +1,7 @@
 /** Writes the search benchmark's JSON to bench-results/ and its section of docs/benchmarks.md. */
 import type { SizeResult } from "../search.ts";
 import { openPostgres } from "../../../shared/db/postgres.ts";
+import { updateDocSection, writeResults } from "./output.ts";
 
 export interface Machine {
   cpu: string;
@@ -44,29 +45,9 @@ export async function machineInfo(databaseUrl?: string): Promise<Machine> {
   return machine;
 }
 
-const START = "<!-- search-benchmark:start -->";
-const END = "<!-- search-benchmark:end -->";
-
 export async function writeReport(report: Report, outDir: string, docPath: string) {
-  await Deno.mkdir(outDir, { recursive: true });
-  const stamp = new Date().toISOString().replace(/[:.]/g, "-");
-  const json = `${outDir}/search-${stamp}.json`;
-  await Deno.writeTextFile(
-    json,
-    JSON.stringify({ date: new Date().toISOString(), ...report }, null, 2),
-  );
-  console.log(`\nwrote ${json}`);
-
-  const section = `${START}\n${markdown(report, json)}\n${END}`;
-  const existing = await Deno.readTextFile(docPath).catch(() => "# Benchmarks\n");
-  const next = existing.includes(START)
-    ? existing.replace(new RegExp(`${START}[\\s\\S]*?${END}`), () => section)
-    : `${existing.trimEnd()}\n\n${section}\n`;
-  await Deno.mkdir(docPath.replace(/\/[^/]*$/, ""), { recursive: true });
-  await Deno.writeTextFile(docPath, next);
-  // Formatted like every other file in the repository (deno fmt --check stays clean).
-  await new Deno.Command(Deno.execPath(), { args: ["fmt", "--quiet", docPath] }).output();
-  console.log(`updated ${docPath}`);
+  const json = await writeResults(outDir, "search", report);
+  await updateDocSection(docPath, "search", markdown(report, json));
 }
 
 const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
