@@ -63,7 +63,7 @@ const waitReady = (db: Database, id: string, message = "the embedding") =>
   }, { message });
 
 testEachBackend(
-  "webhook: Supabase-shaped bodies for committed inserts and content edits only",
+  "webhook: Supabase-shaped bodies for committed inserts and text edits only",
   async (backend) => {
     const db = await openTestDb(backend);
     const bodies: Record<string, unknown>[] = [];
@@ -116,7 +116,7 @@ testEachBackend(
           writer.userId,
           (tx) => tx.query(`update memories set ${sql} where id = $1`, [id]),
         );
-      await edit("title = 'Another title', importance = 0.9"); // not the content: no webhook
+      await edit("importance = 0.9, tags = '{retry}'"); // not the title or content: no webhook
       await edit("content = 'second content'");
       const update = await waitFor(() => about(id)[1], { message: "the UPDATE webhook" });
       assert.equal(update.type, "UPDATE");

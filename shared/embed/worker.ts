@@ -43,8 +43,8 @@ export const toVectorLiteral = (vec: number[]) => `[${vec.join(",")}]`;
  * this runs for the database (a webhook), not for a user, and must see every row.
  *
  * Idempotent and safe under races: rows already embedded are skipped, and every write is
- * conditional on the row still waiting and on the content_hash that was embedded, so a vector
- * computed for content that changed meanwhile, or for a row another writer embedded
+ * conditional on the row still waiting and on the title and content_hash that were embedded, so
+ * a vector computed for text that changed meanwhile, or for a row another writer embedded
  * meanwhile, is dropped instead of overwriting the newer state.
  */
 export async function embedMemories(
@@ -87,14 +87,17 @@ export async function embedMemories(
     `update public.memories m
      set embedding = u.embedding::extensions.vector, embedding_model = $4,
          embedding_status = 'ready', embedding_error = null, embedded_at = now()
-     from unnest($1::uuid[], $2::text[], $3::text[]) as u(id, content_hash, embedding)
-     where m.id = u.id and m.content_hash = u.content_hash and m.embedding_status <> 'ready'
+     from unnest($1::uuid[], $2::text[], $3::text[], $5::text[])
+       as u(id, content_hash, embedding, title)
+     where m.id = u.id and m.content_hash = u.content_hash
+       and m.title is not distinct from u.title and m.embedding_status <> 'ready'
      returning m.id`,
     [
       todo.map((r) => r.id),
       todo.map((r) => r.content_hash),
       vectors.map(toVectorLiteral),
       embedder.model,
+      todo.map((r) => r.title),
     ],
   );
   const writtenIds = new Set(written.map((r) => r.id));
