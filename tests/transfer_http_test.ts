@@ -94,6 +94,8 @@ async function emailOf(db: Database, userId: string): Promise<string> {
   return row.email;
 }
 
+const ADMIN_TOKEN = "admin-t0k3n";
+
 Deno.test({
   name: "transfer CLI: running stack (admin API) → file → PGlite data dir, ids preserved",
   sanitizeResources: false,
@@ -206,31 +208,42 @@ Deno.test({
   }
 });
 
-testEachBackend(
-  "transfer REST: an import retires cached searches",
-  (backend) =>
-    withStack(backend, async (stack) => {
-      const user = await stack.newUser();
-      const word = `zq${crypto.randomUUID().slice(0, 8)}`;
-      const search = async () => {
-        const res = await stack.api(user, "/functions/v1/memories/search", {
-          method: "POST",
-          json: { query: word, mode: "keyword" },
-        });
-        assert.equal(res.status, 200);
-        return await res.json() as { cached: boolean; results: { content: string }[] };
-      };
-      assert.equal((await search()).results.length, 0);
-      assert.equal((await search()).cached, true);
+for (const via of ["REST", "admin API"] as const) {
+  testEachBackend(
+    `transfer ${via}: an import retires the running stack's cached searches`,
+    (backend) =>
+      withStack(
+        backend,
+        async (stack) => {
+          const user = await stack.newUser();
+          const word = `zq${crypto.randomUUID().slice(0, 8)}`;
+          const search = async () => {
+            const res = await stack.api(user, "/functions/v1/memories/search", {
+              method: "POST",
+              json: { query: word, mode: "keyword" },
+            });
+            assert.equal(res.status, 200);
+            return await res.json() as { cached: boolean; results: { content: string }[] };
+          };
+          assert.equal((await search()).results.length, 0);
+          assert.equal((await search()).cached, true);
 
-      const res = await stack.api(user, IMPORT, {
-        method: "POST",
-        body: syntheticLine(1, { content: `imported ${word}` }),
-      });
-      assert.equal(res.status, 200, await res.clone().text());
-      assert.equal((await res.json()).import.inserted, 1);
-      const after = await search();
-      assert.equal(after.cached, false);
-      assert.deepEqual(after.results.map((r) => r.content), [`imported ${word}`]);
-    }),
-);
+          const body = syntheticLine(1, { content: `imported ${word}` });
+          const res = via === "REST"
+            ? await stack.api(user, IMPORT, { method: "POST", body })
+            : await fetch(`${stack.url}/admin/import?email=${encodeURIComponent(user.email)}`, {
+              method: "POST",
+              headers: { "x-admin-token": ADMIN_TOKEN },
+              body,
+            });
+          assert.equal(res.status, 200, await res.clone().text());
+          assert.equal((await res.json()).import.inserted, 1);
+          const after = await search();
+          assert.equal(after.cached, false);
+          assert.deepEqual(after.results.map((r) => r.content), [`imported ${word}`]);
+        },
+        undefined,
+        { adminToken: ADMIN_TOKEN },
+      ),
+  );
+}

@@ -1,4 +1,5 @@
 import { createApiKey, ensureUser } from "../../shared/auth/api_keys.ts";
+import type { Cache } from "../../shared/cache/types.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { errorResponse } from "../../shared/http/errors.ts";
 import { badRequest, unauthorized } from "../../shared/errors.ts";
@@ -19,7 +20,7 @@ const keyRequest = z.object({
 export function createAdminHandler(
   db: Database,
   token: string,
-  opts: { embeddingModel?: string } = {},
+  opts: { embeddingModel?: string; cache?: Cache } = {},
 ) {
   const expected = new TextEncoder().encode(token);
   const authorized = (req: Request) => {
@@ -29,7 +30,7 @@ export function createAdminHandler(
   return async (req: Request): Promise<Response> => {
     try {
       if (!authorized(req)) throw unauthorized("Admin token required");
-      const transfer = await handleTransferAdmin(db, req, opts.embeddingModel);
+      const transfer = await handleTransferAdmin(db, req, opts);
       if (transfer) return transfer;
       if (req.method !== "POST" || new URL(req.url).pathname !== "/admin/keys") {
         return Response.json({ error: { code: "not_found", message: "No such admin route" } }, {

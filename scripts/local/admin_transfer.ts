@@ -1,5 +1,7 @@
 import { ensureUser } from "../../shared/auth/api_keys.ts";
+import type { Cache } from "../../shared/cache/types.ts";
 import type { Database } from "../../shared/db/types.ts";
+import { retireOwnedSearches } from "../../shared/search/generations.ts";
 import { badRequest, notFound } from "../../shared/errors.ts";
 import { exportResponse, importResponse } from "../../shared/transfer/http.ts";
 
@@ -21,7 +23,7 @@ export async function findUserId(db: Database, email: string): Promise<string> {
 export async function handleTransferAdmin(
   db: Database,
   req: Request,
-  embeddingModel: string | undefined,
+  opts: { embeddingModel?: string; cache?: Cache },
 ): Promise<Response | null> {
   const url = new URL(req.url);
   const route = `${req.method} ${url.pathname}`;
@@ -29,5 +31,9 @@ export async function handleTransferAdmin(
   const email = url.searchParams.get("email") ?? "";
   if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw badRequest("Pass ?email=<the user's email>");
   if (req.method === "GET") return await exportResponse(db, await findUserId(db, email), url);
-  return await importResponse(db, await ensureUser(db, email), req, embeddingModel);
+  const userId = await ensureUser(db, email);
+  const res = await importResponse(db, userId, req, opts.embeddingModel);
+  // The running stack's cached searches must not hide what was just imported.
+  if (res.ok && opts.cache) await retireOwnedSearches(opts.cache, db, userId);
+  return res;
 }

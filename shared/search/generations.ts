@@ -8,6 +8,7 @@
  * teammate in a shared project) retires it without anyone enumerating keys.
  */
 import type { Cache } from "../cache/types.ts";
+import type { Queryable } from "../db/types.ts";
 
 const userKey = (userId: string) => `gen:u:${userId}`;
 const projectKey = (projectId: string) => `gen:p:${projectId}`;
@@ -32,6 +33,22 @@ export async function bumpGenerations(
   const keys = [...new Set(projectIds)].map(projectKey);
   if (userId) keys.push(userKey(userId));
   await Promise.all(keys.map((k) => cache.incr(k)));
+}
+
+/**
+ * Retires the user's cached searches and those over every project they own: an import lands
+ * rows there without going through the memory service's per-write notifications.
+ */
+export async function retireOwnedSearches(
+  cache: Cache,
+  db: Queryable,
+  userId: string,
+): Promise<void> {
+  const owned = await db.query<{ id: string }>(
+    "select id from public.projects where owner_id = $1",
+    [userId],
+  );
+  await bumpGenerations(cache, userId, owned.map((p) => p.id));
 }
 
 /** Current counters of a user and projects, in one round trip. */

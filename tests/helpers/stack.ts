@@ -32,12 +32,19 @@ export interface TestStack extends Stack {
 export async function startTestStack(
   backend: Backend,
   env: Record<string, string> = {},
-  opts: { embed?: EmbedPipelineOptions } = {},
+  opts: { embed?: EmbedPipelineOptions; adminToken?: string } = {},
 ): Promise<TestStack> {
   const db = await openTestDb(backend);
   const config = loadConfig({ EMBEDDING_PROVIDER: "hash", ...env });
   const embed = { defaultTarget: false, ...opts.embed };
-  const stack = await startStack({ config, db, port: 0, hostname: "127.0.0.1", embed })
+  const stack = await startStack({
+    config,
+    db,
+    port: 0,
+    hostname: "127.0.0.1",
+    embed,
+    adminToken: opts.adminToken,
+  })
     .catch(async (err) => {
       await db.close();
       throw err;
@@ -74,7 +81,7 @@ export async function withStack(
   backend: Backend,
   fn: (stack: TestStack) => Promise<void>,
   env?: Record<string, string>,
-  opts?: { embed?: EmbedPipelineOptions },
+  opts?: { embed?: EmbedPipelineOptions; adminToken?: string },
 ): Promise<void> {
   const stack = await startTestStack(backend, env, opts);
   try {
