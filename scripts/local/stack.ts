@@ -50,7 +50,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const ctx = createContext({ ...config, WEBHOOK_SECRET: secret }, db);
   const gateway = createGateway(ctx);
   const admin = opts.adminToken
-    ? createAdminHandler(db, opts.adminToken, { embeddingModel: ctx.embedder.model })
+    ? createAdminHandler(db, opts.adminToken, {
+      embeddingModel: ctx.embedder.model,
+      cache: ctx.cache,
+    })
     : null;
   const dashboard = createStaticHandler(DASHBOARD_DIR, "/dashboard");
   const server = Deno.serve(
@@ -75,6 +78,10 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     intervalMs: config.ANALYTICS_ROLLUP_INTERVAL_MINUTES * 60_000,
     retentionDays: config.ANALYTICS_RETENTION_DAYS,
     firstRunAfterMs: opts.analyticsFirstRunAfterMs,
+  }).catch(async (err) => {
+    await embeds.stop();
+    await server.shutdown();
+    throw err;
   });
   return {
     url,
