@@ -9,6 +9,7 @@ import {
   FILE_PLACEHOLDER,
   planDeploy,
   VAULT_EMBED_URL,
+  VAULT_RETENTION_DAYS,
   VAULT_WEBHOOK_SECRET,
   vaultSql,
 } from "../scripts/deploy/plan.ts";
@@ -25,7 +26,12 @@ const FUNCTIONS = ["mcp", "memories", "embed", "analytics"];
 Deno.test("deploy plan: link, secrets, vault, migrations, then each function", () => {
   const steps = planDeploy({
     projectRef: REF,
-    env: { OPENAI_API_KEY: "sk-test 'quoted'", EMBEDDING_PROVIDER: "openai", PORT: "9999" },
+    env: {
+      OPENAI_API_KEY: "sk-test 'quoted'",
+      EMBEDDING_PROVIDER: "openai",
+      PORT: "9999",
+      ANALYTICS_RETENTION_DAYS: "30",
+    },
     webhookSecret: "whsec",
     functions: FUNCTIONS,
   });
@@ -50,6 +56,19 @@ Deno.test("deploy plan: link, secrets, vault, migrations, then each function", (
     new RegExp(`'${VAULT_EMBED_URL}', 'https://${REF}.supabase.co/functions/v1/embed'`),
   );
   assert.match(sql, new RegExp(`'${VAULT_WEBHOOK_SECRET}', 'whsec'`));
+  // The purge runs in the database (pg_cron), so its retention travels through Vault.
+  assert.match(sql, new RegExp(`'${VAULT_RETENTION_DAYS}', '30'`));
+  assert.doesNotMatch(steps[2].file!.summary, /whsec/);
+  assert.throws(
+    () =>
+      planDeploy({
+        projectRef: REF,
+        env: { ANALYTICS_RETENTION_DAYS: "ninety" },
+        webhookSecret: "s",
+        functions: [],
+      }),
+    /ANALYTICS_RETENTION_DAYS must be a whole number of days/,
+  );
 });
 
 Deno.test("deploy plan: --yes reaches every command; a bad project ref is refused", () => {

@@ -18,6 +18,8 @@ export const OPTIONAL_SECRETS = [
 /** Vault names the embedding webhook's trigger reads (see the webhook migration). */
 export const VAULT_EMBED_URL = "codememory_embed_url";
 export const VAULT_WEBHOOK_SECRET = "codememory_webhook_secret";
+/** Read by the analytics purge that pg_cron runs in the database (see the analytics migration). */
+export const VAULT_RETENTION_DAYS = "codememory_analytics_retention_days";
 
 /** Replaced in `args` by the path of a private temporary file holding `file.content`. */
 export const FILE_PLACEHOLDER = "{file}";
@@ -67,6 +69,19 @@ export function planDeploy(input: DeployInput): Step[] {
     const value = input.env[name]?.trim();
     if (value) secrets.push([name, value]);
   }
+  const vault: Record<string, string> = {
+    [VAULT_EMBED_URL]: `${url}/functions/v1/embed`,
+    [VAULT_WEBHOOK_SECRET]: input.webhookSecret,
+  };
+  const retention = input.env.ANALYTICS_RETENTION_DAYS?.trim();
+  if (retention) {
+    if (!/^[1-9][0-9]{0,5}$/.test(retention)) {
+      throw new Error(
+        `ANALYTICS_RETENTION_DAYS must be a whole number of days ≥ 1; got ${retention}`,
+      );
+    }
+    vault[VAULT_RETENTION_DAYS] = retention;
+  }
   const yes = input.yes ? ["--yes"] : [];
   return [
     { title: "Link the project", args: ["link", "--project-ref", input.projectRef, ...yes] },
@@ -80,15 +95,14 @@ export function planDeploy(input: DeployInput): Step[] {
       },
     },
     {
-      title: "Store the webhook's URL and secret in Vault",
+      title: "Store the database's settings in Vault (webhook URL and secret, retention)",
       args: ["db", "query", "--remote", "--file", FILE_PLACEHOLDER, ...yes],
       file: {
         name: "vault.sql",
-        content: vaultSql({
-          [VAULT_EMBED_URL]: `${url}/functions/v1/embed`,
-          [VAULT_WEBHOOK_SECRET]: input.webhookSecret,
-        }),
-        summary: `${VAULT_EMBED_URL} = ${url}/functions/v1/embed, ${VAULT_WEBHOOK_SECRET}`,
+        content: vaultSql(vault),
+        summary: Object.keys(vault).map((k) =>
+          k === VAULT_WEBHOOK_SECRET ? k : `${k} = ${vault[k]}`
+        ).join(", "),
       },
     },
     { title: "Apply the migrations", args: ["db", "push", "--remote", ...yes] },
