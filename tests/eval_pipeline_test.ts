@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parseEvalArgs } from "../scripts/eval/args.ts";
-import { mainTable, sweepTable, table } from "../scripts/eval/report.ts";
+import { mainTable, sweepTable } from "../scripts/eval/report.ts";
+import { textTable as table } from "../scripts/lib/tables.ts";
 import { runEval } from "../scripts/eval/run.ts";
 import { orQuery } from "../scripts/eval/search.ts";
 import { BACKENDS } from "./helpers/db.ts";

@@ -313,16 +313,18 @@ stackTest("rest: partial update, version bump, optimistic locking", async (stack
   };
 
   const titled = await patch({ title: "Configuration" });
+  const unembedded = { embedding_status: "pending" as const, embedding_model: null };
   assertSameMemory(
-    { ...titled, title: null, version: 0, updated_at: "" },
-    { ...saved, title: null, version: 0, updated_at: "" },
-    "nothing but the title changed",
+    { ...titled, title: null, version: 0, updated_at: "", ...unembedded },
+    { ...saved, title: null, version: 0, updated_at: "", ...unembedded },
+    "nothing but the title (and so the embedding) changed",
   );
   assert.equal(titled.title, "Configuration");
   assert.equal(titled.version, 2);
   assert.ok(Date.parse(titled.updated_at) >= Date.parse(saved.updated_at));
-  assert.equal(titled.embedding_status, "ready", "a title change keeps the embedding");
-  assert.ok(titled.embedding_model, "…and its model");
+  // The vector covers title and content, so a new title needs a new embedding.
+  assert.equal(titled.embedding_status, "pending", "a title change re-embeds");
+  assert.equal(titled.embedding_model, null);
 
   const rewritten = await patch({ content: "Use zod for config parsing and fail fast" });
   assert.equal(rewritten.version, 3);
