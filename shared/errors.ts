@@ -40,9 +40,39 @@ const PG_CLIENT_ERRORS: Record<string, [number, string, string]> = {
 };
 
 /**
+ * The database could not be reached: it is restarting or failing over, or has no connection
+ * left. From postgres.js (socket errors and its own codes) or the server: SQLSTATE class 08
+ * (connection exception), 57P01–57P03 (shutting down, starting up), 53300 (too many
+ * connections). Nothing was wrong with the request, so it is a 503 to retry, not a 500.
+ */
+const DB_UNAVAILABLE = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "CONNECT_TIMEOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_DESTROYED",
+  "CONNECTION_ENDED",
+  "57P01",
+  "57P02",
+  "57P03",
+  "53300",
+]);
+
+/** Whether `err` says the database could not be reached (rather than that a query was wrong). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === "string" && (DB_UNAVAILABLE.has(code) || /^08[0-9A-Z]{3}$/.test(code));
+}
+
+/** Seconds a client should wait before retrying while the database is away (a restart). */
+export const DB_RETRY_AFTER_SECONDS = 1;
+
+/**
  * Turns anything thrown into an AppError. Database errors caused by input become 4xx with a
- * generic message (constraint names only, never SQL or row data); the rest is a 500 whose
- * message hides internals.
+ * generic message (constraint names only, never SQL or row data); an unreachable database is
+ * a 503 with Retry-After; the rest is a 500 whose message hides internals.
  */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
@@ -52,6 +82,15 @@ export function toAppError(err: unknown): AppError {
     const constraint = (err as { constraint?: string; constraint_name?: string }).constraint ??
       (err as { constraint_name?: string }).constraint_name;
     return new AppError(status, kind, message, constraint ? { constraint } : undefined);
+  }
+  if (isDatabaseUnavailable(err)) {
+    return new AppError(
+      503,
+      "unavailable",
+      `The database is unavailable for a moment (restarting or unreachable); retry in ${DB_RETRY_AFTER_SECONDS} s`,
+      { retry_after_seconds: DB_RETRY_AFTER_SECONDS },
+      { "Retry-After": String(DB_RETRY_AFTER_SECONDS) },
+    );
   }
   return new AppError(500, "internal", "Internal error; it has been logged");
 }

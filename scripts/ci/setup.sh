@@ -41,7 +41,9 @@ apt_install() {
 
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q '^install ok installed'; }
 
-pg_online() { pg_lsclusters -h | awk -v v="$PG_VER" '$1 == v && $2 == "main" { print $4 }' | grep -q online; }
+# pg_lsclusters' status of cluster $1 (empty when there is no such cluster).
+pg_status() { pg_lsclusters -h | awk -v v="$PG_VER" -v c="$1" '$1 == v && $2 == c { print $4 }'; }
+pg_online() { pg_status "${1:-main}" | grep -q online; }
 
 # --- 1. Deno ---------------------------------------------------------------
 if ! command -v deno >/dev/null; then
@@ -129,5 +131,50 @@ fi
 # vector is created by the app's migrations; only prove it loads.
 psql_pg -d "$TEST_DB" -c "begin; create extension if not exists vector; rollback;"
 psql_pg -d "$TEST_DB" -c "create extension if not exists pg_cron"
+
+# --- 7. A second cluster for the fault tests ---------------------------------
+# tests/faults_database_test.ts stops and starts this server under load; the main cluster is
+# never restarted by tests (other runs share it). Same version and extensions (pgvector,
+# pg_cron preloaded), trust auth on 127.0.0.1 like the main cluster.
+FAULTS_CLUSTER=faults
+FAULTS_PORT=5433
+FAULTS_DB=codememory_faults
+if [ -z "$(pg_status $FAULTS_CLUSTER)" ]; then
+  log "creating PostgreSQL cluster $PG_VER $FAULTS_CLUSTER on port $FAULTS_PORT"
+  # With an explicit --auth, pg_createcluster keeps initdb's pg_hba.conf (trust) as it is.
+  quiet pg_createcluster --start-conf=manual -p $FAULTS_PORT $PG_VER $FAULTS_CLUSTER -- --auth=trust
+fi
+conf=/etc/postgresql/$PG_VER/$FAULTS_CLUSTER/conf.d/codememory.conf
+want=$(cat <<EOF
+# Managed by scripts/ci/setup.sh (Code Memory CI: fault tests)
+listen_addresses = '127.0.0.1'
+shared_preload_libraries = 'pg_cron'
+cron.database_name = '$FAULTS_DB'
+cron.use_background_workers = on
+max_worker_processes = 20
+EOF
+)
+if [ "$(cat "$conf" 2>/dev/null)" != "$want" ]; then
+  log "writing $conf"
+  printf '%s\n' "$want" >"$conf"
+  chown postgres:postgres "$conf"
+  if pg_online $FAULTS_CLUSTER; then
+    quiet pg_ctlcluster --skip-systemctl-redirect $PG_VER $FAULTS_CLUSTER restart
+  fi
+fi
+if ! pg_online $FAULTS_CLUSTER; then
+  log "starting PostgreSQL $PG_VER $FAULTS_CLUSTER"
+  quiet pg_ctlcluster --skip-systemctl-redirect $PG_VER $FAULTS_CLUSTER start
+fi
+psql_faults() { psql_pg -p $FAULTS_PORT "$@"; }
+if [ "${RESET_TEST_DB:-0}" = 1 ]; then
+  psql_faults -d postgres -c "drop database if exists $FAULTS_DB with (force)"
+fi
+if [ -z "$(psql_faults -d postgres -c "select 1 from pg_database where datname = '$FAULTS_DB'")" ]; then
+  log "creating database $FAULTS_DB on port $FAULTS_PORT"
+  psql_faults -d postgres -c "create database $FAULTS_DB owner postgres"
+fi
+psql_faults -d "$FAULTS_DB" -c "begin; create extension if not exists vector; rollback;"
+psql_faults -d "$FAULTS_DB" -c "create extension if not exists pg_cron"
 
 echo "setup: ok"

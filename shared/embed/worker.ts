@@ -7,6 +7,13 @@ import type { EmbeddingProvider } from "../embeddings/types.ts";
  */
 export const MAX_EMBED_ATTEMPTS = 5;
 
+/**
+ * Rows embedded and stored together. Small enough that a function killed midway (e.g. at an
+ * Edge Function's time limit) keeps most of its work, large enough for few provider calls
+ * (32 is also the local model's own batch).
+ */
+const EMBED_CHUNK_SIZE = 32;
+
 /** Where each requested id ended up; `embed` returns it and pg_net records it. */
 export interface EmbedOutcome {
   model: string;
@@ -73,16 +80,35 @@ export async function embedMemories(
   });
   if (todo.length === 0) return outcome;
 
-  let vectors: number[][];
-  try {
-    vectors = await embedder.embed(todo.map(embeddingText));
-  } catch (err) {
-    outcome.failed = todo.map((r) => r.id);
-    outcome.error = err instanceof Error ? err.message : String(err);
-    await recordFailure(db, todo, outcome.error, opts.maxAttempts ?? MAX_EMBED_ATTEMPTS);
-    return outcome;
+  // Chunk by chunk, each stored as soon as it is embedded: if the function dies midway (a
+  // platform time limit, a crash), the rows done so far are kept and a retry has less to do.
+  for (let start = 0; start < todo.length; start += EMBED_CHUNK_SIZE) {
+    const chunk = todo.slice(start, start + EMBED_CHUNK_SIZE);
+    let vectors: number[][];
+    try {
+      vectors = await embedder.embed(chunk.map(embeddingText));
+    } catch (err) {
+      // The provider is failing: the rest would most likely fail too, so count the attempt
+      // for all of it and leave it to the sweep's backoff.
+      const rest = todo.slice(start);
+      outcome.failed = rest.map((r) => r.id);
+      outcome.error = err instanceof Error ? err.message : String(err);
+      await recordFailure(db, rest, outcome.error, opts.maxAttempts ?? MAX_EMBED_ATTEMPTS);
+      return outcome;
+    }
+    const written = await storeVectors(db, embedder.model, chunk, vectors);
+    for (const r of chunk) (written.has(r.id) ? outcome.embedded : outcome.skipped).push(r.id);
   }
+  return outcome;
+}
 
+/** Writes each row's vector unless its text changed or another writer embedded it meanwhile. */
+async function storeVectors(
+  db: Queryable,
+  model: string,
+  rows: MemoryText[],
+  vectors: number[][],
+): Promise<Set<string>> {
   const written = await db.query<{ id: string }>(
     `update public.memories m
      set embedding = u.embedding::extensions.vector, embedding_model = $4,
@@ -93,16 +119,14 @@ export async function embedMemories(
        and m.title is not distinct from u.title and m.embedding_status <> 'ready'
      returning m.id`,
     [
-      todo.map((r) => r.id),
-      todo.map((r) => r.content_hash),
+      rows.map((r) => r.id),
+      rows.map((r) => r.content_hash),
       vectors.map(toVectorLiteral),
-      embedder.model,
-      todo.map((r) => r.title),
+      model,
+      rows.map((r) => r.title),
     ],
   );
-  const writtenIds = new Set(written.map((r) => r.id));
-  for (const r of todo) (writtenIds.has(r.id) ? outcome.embedded : outcome.skipped).push(r.id);
-  return outcome;
+  return new Set(written.map((r) => r.id));
 }
 
 /** Counts a failed attempt: 'failed' at maxAttempts, else still 'pending' for the sweep. */

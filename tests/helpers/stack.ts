@@ -24,6 +24,15 @@ export interface TestStack extends Stack {
   ): Promise<Response>;
 }
 
+export interface TestStackOptions {
+  embed?: EmbedPipelineOptions;
+  adminToken?: string;
+  /** The caller's database instead of a new test database; it stays open on close. */
+  db?: Database;
+  /** A fixed port (e.g. to restart a stack where the last one ran); default: a random one. */
+  port?: number;
+}
+
 /**
  * Starts the embedded stack on a random loopback port over a migrated test database. Its embed
  * webhook serves only its own pool's writes (`defaultTarget: false`), so test processes that
@@ -32,21 +41,22 @@ export interface TestStack extends Stack {
 export async function startTestStack(
   backend: Backend,
   env: Record<string, string> = {},
-  opts: { embed?: EmbedPipelineOptions; adminToken?: string } = {},
+  opts: TestStackOptions = {},
 ): Promise<TestStack> {
-  const db = await openTestDb(backend);
+  const db = opts.db ?? await openTestDb(backend);
+  const closeDb = () => opts.db ? Promise.resolve() : db.close();
   const config = loadConfig({ EMBEDDING_PROVIDER: "hash", ...env });
   const embed = { defaultTarget: false, ...opts.embed };
   const stack = await startStack({
     config,
     db,
-    port: 0,
+    port: opts.port ?? 0,
     hostname: "127.0.0.1",
     embed,
     adminToken: opts.adminToken,
   })
     .catch(async (err) => {
-      await db.close();
+      await closeDb();
       throw err;
     });
   return {
@@ -71,7 +81,7 @@ export async function startTestStack(
     },
     async close() {
       await stack.close();
-      await db.close();
+      await closeDb();
     },
   };
 }
@@ -81,7 +91,7 @@ export async function withStack(
   backend: Backend,
   fn: (stack: TestStack) => Promise<void>,
   env?: Record<string, string>,
-  opts?: { embed?: EmbedPipelineOptions; adminToken?: string },
+  opts?: TestStackOptions,
 ): Promise<void> {
   const stack = await startTestStack(backend, env, opts);
   try {

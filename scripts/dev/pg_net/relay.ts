@@ -49,38 +49,38 @@ const PRUNE_EVERY_MS = 60_000;
 export async function startNetRelay(db: Database, opts: NetRelayOptions = {}): Promise<NetRelay> {
   const { pollIntervalMs, concurrency, responseTtlMs } = { ...DEFAULTS, ...opts };
   let stopped = false;
-  let running: Promise<void> | null = null;
+  const workers = new Set<Promise<void>>();
   let again = false;
   let lastPrune = 0;
 
+  /** Resolves when every worker running now (and any started meanwhile) has finished. */
+  const settled = async (): Promise<void> => {
+    while (workers.size > 0) await Promise.all(workers);
+  };
+
   /**
-   * Runs `concurrency` workers until the queue is empty; a wake-up during a run schedules one
-   * more round. Each worker takes one request at a time, so a slow one holds up only itself.
+   * Starts a worker unless `concurrency` are running. A worker takes one request at a time
+   * until the queue is empty and starts another worker for each request it takes, so a backlog
+   * fans out while an empty queue costs one query; a slow or hung request holds up only its
+   * own worker. A wake-up while all are busy makes the next to find the queue empty look again.
    */
   const wake = (): Promise<void> => {
-    if (stopped) return running ?? Promise.resolve();
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = (async () => {
-      try {
-        do {
-          again = false;
-          await Promise.all(Array.from({ length: concurrency }, worker));
-        } while (again && !stopped);
-        await prune();
-      } catch (err) {
-        log.warn("pg_net relay: delivery round failed", err);
-      } finally {
-        running = null;
-      }
-    })();
-    return running;
+    if (stopped) return settled();
+    again = true;
+    if (workers.size < concurrency) startWorker();
+    return settled();
+  };
+
+  const startWorker = () => {
+    const running: Promise<void> = worker()
+      .catch((err) => log.warn("pg_net relay: delivery failed", err))
+      .finally(() => workers.delete(running));
+    workers.add(running);
   };
 
   const worker = async () => {
     while (!stopped) {
+      again = false;
       // Deleting while taking (skip locked) lets several relays share one database safely.
       const [req] = await db.query<QueuedRequest>(
         `delete from net.http_request_queue
@@ -89,9 +89,14 @@ export async function startNetRelay(db: Database, opts: NetRelayOptions = {}): P
          returning id, method, url, headers, convert_from(body, 'UTF8') as body,
                    timeout_milliseconds`,
       );
-      if (!req) return;
+      if (!req) {
+        if (again) continue;
+        break;
+      }
+      if (workers.size < concurrency) startWorker(); // maybe more are waiting
       await record(req.id, await deliver(req));
     }
+    await prune();
   };
 
   const record = async (id: QueuedRequest["id"], o: Outcome) => {
@@ -134,15 +139,12 @@ export async function startNetRelay(db: Database, opts: NetRelayOptions = {}): P
   void wake(); // requests queued while nobody was listening
 
   return {
-    async drain() {
-      await running;
-      await wake();
-    },
+    drain: wake,
     async stop() {
       stopped = true;
       clearInterval(timer);
       await unlisten?.().catch((err) => log.warn("pg_net relay: UNLISTEN failed", err));
-      await running;
+      await settled();
     },
   };
 }
