@@ -1,19 +1,19 @@
 /**
- * Search benchmark: `deno task bench search [--sizes 10000,100000] [--pglite-sizes 10000]
+ * Search benchmark: `deno task bench search [--sizes 1000,10000,100000] [--pglite-sizes 1000,10000]
  * [--backends pglite,postgres] [--runs 200] [--out bench-results] [--doc docs/benchmarks.md]`.
  *
  * For each backend and size: a fresh database with generated code memories (hash-provider
  * vectors, bulk-loaded), then latency percentiles of
  *   - the RPC alone (public.search_memories as the user, in its asUser transaction), per mode;
- *   - end to end through the MCP endpoint (HTTP tools/call search_memories on the embedded
- *     stack), cold (results-cache misses) and cached (the same requests again);
+ *   - end to end on the embedded stack, through REST (POST /functions/v1/memories/search) and
+ *     MCP (HTTP tools/call search_memories), cold (results-cache misses) and cached (the same
+ *     requests again);
  * plus auto_explain plans proving the HNSW and GIN indexes are used. PostgreSQL runs in a
  * scratch database `<DATABASE_URL's db>_bench` created on the same server and dropped after.
  */
 import { parseArgs } from "node:util";
 import { auto_explain } from "@electric-sql/pglite/contrib/auto_explain";
 import { createApiKey } from "../../shared/auth/api_keys.ts";
-import { loadConfig } from "../../shared/config.ts";
 import { asUser } from "../../shared/db/as_user.ts";
 import { migrate } from "../../shared/db/migrate.ts";
 import { openPglite } from "../../shared/db/pglite.ts";
@@ -21,20 +21,22 @@ import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { hashEmbed } from "../../shared/embeddings/hash.ts";
 import { searchRpc, type SearchRpcArgs } from "../../shared/search/rpc.ts";
-import { startStack } from "../local/stack.ts";
+import { memoryClient, type Transport, TRANSPORTS } from "./lib/api_client.ts";
+import { type Backend, parseBackends, startBenchStack } from "./lib/bench_stack.ts";
 import { generateQueries } from "./lib/code_memory_generator.ts";
 import { type ExplainResult, explainSearch, noticeCollector } from "./lib/explain.ts";
 import { type BenchData, loadBenchData } from "./lib/load_memories.ts";
-import { redacted, scratchDatabase } from "./lib/scratch_db.ts";
-import { machineInfo, writeReport } from "./lib/search_report.ts";
+import { scratchDatabase } from "./lib/scratch_db.ts";
+import { commandLine, machineInfo, writeReport } from "./lib/search_report.ts";
 import { type Latency, measure } from "./lib/stats.ts";
+import { searchRequests } from "./lib/workload.ts";
 
 export interface SizeResult {
-  backend: "pglite" | "postgres";
+  backend: Backend;
   rows: number;
   load: BenchData["timings"];
   rpc: Record<string, Latency & { avg_hits: number }>;
-  e2e: { cold: Latency; cached: Latency };
+  e2e: Record<Transport, { cold: Latency; cached: Latency }>;
   explain: ExplainResult;
 }
 
@@ -57,8 +59,8 @@ export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
-      sizes: { type: "string", default: "10000,100000" },
-      "pglite-sizes": { type: "string", default: "10000" },
+      sizes: { type: "string", default: "1000,10000,100000" },
+      "pglite-sizes": { type: "string", default: "1000,10000" },
       backends: { type: "string" },
       runs: { type: "string", default: "200" },
       out: { type: "string", default: "bench-results" },
@@ -66,15 +68,10 @@ export async function main(args: string[]): Promise<void> {
     },
   });
   const databaseUrl = Deno.env.get("DATABASE_URL");
-  const backends = (values.backends ?? (databaseUrl ? "pglite,postgres" : "pglite")).split(",");
   const runs = Number(values.runs);
   const sizes = (list: string) => list.split(",").map(Number).filter((n) => n > 0);
-  const plan: [SizeResult["backend"], number][] = [];
-  for (const backend of backends) {
-    if (backend !== "pglite" && backend !== "postgres") {
-      throw new Error(`unknown backend ${backend}`);
-    }
-    if (backend === "postgres" && !databaseUrl) throw new Error("postgres needs DATABASE_URL");
+  const plan: [Backend, number][] = [];
+  for (const backend of parseBackends(values.backends, databaseUrl)) {
     const list = backend === "pglite" ? sizes(values["pglite-sizes"]) : sizes(values.sizes);
     for (const rows of list) plan.push([backend, rows]);
   }
@@ -84,14 +81,13 @@ export async function main(args: string[]): Promise<void> {
     console.log(`\n== ${backend}, ${rows} memories`);
     results.push(await benchOne(backend, rows, runs, databaseUrl));
   }
-  const env = databaseUrl ? `DATABASE_URL=${redacted(databaseUrl)} ` : "";
-  const command = `${env}deno task bench search ${args.join(" ")}`.trim();
+  const command = commandLine("search", args, databaseUrl);
   const machine = await machineInfo(databaseUrl);
   await writeReport({ command, machine, runs, results }, values.out, values.doc);
 }
 
 async function benchOne(
-  backend: SizeResult["backend"],
+  backend: Backend,
   rows: number,
   runs: number,
   databaseUrl: string | undefined,
@@ -131,8 +127,10 @@ async function benchOne(
       console.log(`rpc ${name}: ${line(latency)} (avg ${rpc[name].avg_hits} hits)`);
     }
 
-    const e2e = await endToEnd(db, data, queries, runs);
-    console.log(`mcp cold: ${line(e2e.cold)}\nmcp cached: ${line(e2e.cached)}`);
+    const e2e = await endToEnd(db, data, runs);
+    for (const [transport, { cold, cached }] of Object.entries(e2e)) {
+      console.log(`${transport} cold: ${line(cold)}\n${transport} cached: ${line(cached)}`);
+    }
 
     const explain = await explainSearch(
       explainDb,
@@ -151,60 +149,34 @@ async function benchOne(
 }
 
 /**
- * tools/call search_memories over HTTP against the embedded stack, as an MCP client sends it
- * (the endpoint is stateless, so no session handshake is needed per call). Cold: every request
- * distinct (query × filter), so each misses the results cache; cached: the same ones again.
+ * Sequential searches over HTTP against the embedded stack, through each transport. Cold: every
+ * request distinct (query × filter, and REST's never repeated by MCP), so each misses the
+ * results cache; cached: the same ones again.
  */
-async function endToEnd(
-  db: Database,
-  data: BenchData,
-  queries: string[],
-  runs: number,
-): Promise<SizeResult["e2e"]> {
-  const config = loadConfig({
-    EMBEDDING_PROVIDER: "hash",
-    RATE_LIMIT_REQUESTS: "0",
-    CACHE_TTL_SECONDS: "3600",
-  });
-  const stack = await startStack({ config, db, port: 0, hostname: "127.0.0.1" });
+async function endToEnd(db: Database, data: BenchData, runs: number): Promise<SizeResult["e2e"]> {
+  const stack = await startBenchStack(db);
   try {
     const { key } = await createApiKey(db, data.userId, { name: "bench" });
-    const filters = [{}, { kinds: ["bug"] }, { project: "svc-1" }, { tags: ["postgres"] }];
-    const request = (i: number, limit?: number) => ({
-      query: queries[i % queries.length],
-      ...filters[Math.floor(i / queries.length) % filters.length],
-      limit,
-    });
-    let id = 0;
-    const call = async (i: number, expectCached: boolean, limit?: number) => {
-      const res = await fetch(`${stack.url}/functions/v1/mcp`, {
-        method: "POST",
-        headers: {
-          authorization: `Bearer ${key}`,
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: ++id,
-          method: "tools/call",
-          params: { name: "search_memories", arguments: request(i, limit) },
-        }),
-      });
-      const body = await res.json();
-      const cached = body.result?.structuredContent?.cached;
-      if (!res.ok || body.result?.isError || cached !== expectCached) {
-        throw new Error(
-          `unexpected MCP answer (${res.status}): ${JSON.stringify(body).slice(0, 300)}`,
-        );
-      }
-    };
-    const distinct = Math.min(runs, queries.length * filters.length);
-    // Warm the process (JIT, connections) with requests the measured ones never repeat.
-    await measure(WARMUP, (i) => call(i, false, 5));
-    const cold = await measure(distinct, (i) => call(i, false));
-    const cached = await measure(distinct, (i) => call(i, true));
-    return { cold, cached };
+    const searches = searchRequests((WARMUP + runs) * TRANSPORTS.length);
+    let offset = 0;
+    const e2e = {} as SizeResult["e2e"];
+    for (const transport of TRANSPORTS) {
+      const client = memoryClient(transport, stack.url, key);
+      const call = async (i: number, expectCached: boolean) => {
+        const result = await client.search(searches(i));
+        if (result.cached !== expectCached) {
+          throw new Error(`${transport}: expected cached=${expectCached}, got ${result.cached}`);
+        }
+      };
+      // Warm the process (JIT, connections) with requests the measured ones never repeat.
+      await measure(WARMUP, (i) => call(offset + i, false));
+      const base = offset + WARMUP;
+      offset = base + runs;
+      const cold = await measure(runs, (i) => call(base + i, false));
+      const cached = await measure(runs, (i) => call(base + i, true));
+      e2e[transport] = { cold, cached };
+    }
+    return e2e;
   } finally {
     await stack.close();
   }

@@ -2,6 +2,7 @@
 import type { SizeResult } from "../search.ts";
 import { openPostgres } from "../../../shared/db/postgres.ts";
 import { updateDocSection, writeResults } from "./output.ts";
+import { redacted } from "./scratch_db.ts";
 
 export interface Machine {
   cpu: string;
@@ -45,6 +46,19 @@ export async function machineInfo(databaseUrl?: string): Promise<Machine> {
   return machine;
 }
 
+/** One line describing the machine, for the benchmark sections of docs/benchmarks.md. */
+export function machineLine(m: Machine): string {
+  return `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB RAM, ${m.os}; Deno ${m.deno}` +
+    (m.postgres ? `; PostgreSQL ${m.postgres} with pgvector ${m.pgvector}` : "") +
+    "; PGlite 0.5 (PostgreSQL 18 in WASM, pgvector 0.8.7) in process.";
+}
+
+/** The command that reproduces a run, DATABASE_URL included (password masked). */
+export function commandLine(bench: string, args: string[], databaseUrl?: string): string {
+  const env = databaseUrl ? `DATABASE_URL=${redacted(databaseUrl)} ` : "";
+  return `${env}deno task bench ${bench} ${args.join(" ")}`.trim();
+}
+
 export async function writeReport(report: Report, outDir: string, docPath: string) {
   const json = await writeResults(outDir, "search", report);
   await updateDocSection(docPath, "search", markdown(report, json));
@@ -54,13 +68,10 @@ const row = (cells: (string | number)[]) => `| ${cells.join(" | ")} |`;
 const lat = (l: { p50: number; p95: number; p99: number }) => [l.p50, l.p95, l.p99];
 
 function markdown(r: Report, jsonPath: string): string {
-  const m = r.machine;
   const out: string[] = [
     "## Search",
     "",
-    `Machine: ${m.cpu}, ${m.cores} cores, ${m.memory_gb} GB RAM, ${m.os}; Deno ${m.deno}` +
-    (m.postgres ? `; PostgreSQL ${m.postgres} with pgvector ${m.pgvector}` : "") +
-    "; PGlite 0.5 (PostgreSQL 18 in WASM, pgvector 0.8.7) in process.",
+    machineLine(r.machine),
     "",
     `Command: \`${r.command}\` (raw figures: \`${jsonPath}\`).`,
     "",
@@ -81,13 +92,15 @@ function markdown(r: Report, jsonPath: string): string {
   }
   out.push(
     "",
-    "End to end: HTTP `tools/call search_memories` to the embedded stack's MCP endpoint",
-    "(authentication, rate limit, query embedding, cache, RPC, formatting). Cold = every request",
-    "distinct (results-cache miss); cached = the same requests again (in-memory cache).",
+    "End to end: sequential HTTP requests to the embedded stack, through REST",
+    "(`POST /functions/v1/memories/search`) and MCP (`tools/call search_memories`): authentication,",
+    "rate limit, query embedding, cache, RPC, formatting. Cold = every request distinct",
+    "(results-cache miss); cached = the same requests again (in-memory cache).",
     "",
     row([
       "backend",
       "memories",
+      "transport",
       "cold p50",
       "cold p95",
       "cold p99",
@@ -95,10 +108,12 @@ function markdown(r: Report, jsonPath: string): string {
       "cached p95",
       "cached p99",
     ]),
-    row(["---", "---:", "---:", "---:", "---:", "---:", "---:", "---:"]),
+    row(["---", "---:", "---", "---:", "---:", "---:", "---:", "---:", "---:"]),
   );
   for (const s of r.results) {
-    out.push(row([s.backend, s.rows, ...lat(s.e2e.cold), ...lat(s.e2e.cached)]));
+    for (const [transport, e] of Object.entries(s.e2e)) {
+      out.push(row([s.backend, s.rows, transport, ...lat(e.cold), ...lat(e.cached)]));
+    }
   }
   out.push(
     "",
@@ -124,9 +139,11 @@ function markdown(r: Report, jsonPath: string): string {
     "side costs most when common words match thousands of rows, all of which `ts_rank_cd` must",
     "rank (the p95s); filters keeping a few percent of the rows make HNSW's iterative scan visit",
     "~25x more tuples than it returns, while filters keeping only a few thousand rows get an exact",
-    "scan. The default run (`--pglite-sizes 10000`) takes about 3.5 minutes on this machine;",
-    "PGlite at 100k adds 4 to 6 (mostly building the HNSW index in WASM, single-threaded). The",
-    "machine was shared with other test runs, so tails (p99) are noisy.",
+    "scan; at 1k rows the planner may skip HNSW for an exact scan, which is cheaper there. REST and",
+    "MCP share everything but the envelope: MCP adds its JSON-RPC handling and the result text.",
+    "The default run (PostgreSQL at 1k/10k/100k, PGlite at 1k/10k) takes about 5 minutes on this",
+    "machine; `--pglite-sizes 1000,10000,100000` adds 4 to 6 (mostly building the HNSW index in",
+    "WASM, single-threaded). The machine was shared with other jobs, so tails (p99) are noisy.",
   );
   const largest = [...r.results].reverse().find((s) => s.backend === "postgres") ??
     r.results.at(-1);
