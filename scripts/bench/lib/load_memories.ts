@@ -6,7 +6,8 @@
 import { ensureUser } from "../../../shared/auth/api_keys.ts";
 import type { Database } from "../../../shared/db/types.ts";
 import { embeddingText, toVectorLiteral } from "../../../shared/embed/worker.ts";
-import { HASH_MODEL, hashEmbed } from "../../../shared/embeddings/hash.ts";
+import { HashEmbeddingProvider } from "../../../shared/embeddings/hash.ts";
+import type { EmbeddingProvider } from "../../../shared/embeddings/types.ts";
 import { MemoryService } from "../../../shared/memory/service.ts";
 import { generateMemory } from "./code_memory_generator.ts";
 
@@ -26,7 +27,13 @@ const OTHER_USERS = 20;
 const OWN_SHARE = 0.8;
 const REBUILT_INDEXES = ["memories_embedding_idx", "memories_fts_idx"];
 
-export async function loadBenchData(db: Database, rows: number, seed = 42): Promise<BenchData> {
+/** Vectors come from `provider`: the lexical hash provider unless a benchmark asks for another. */
+export async function loadBenchData(
+  db: Database,
+  rows: number,
+  seed = 42,
+  provider: EmbeddingProvider = new HashEmbeddingProvider(),
+): Promise<BenchData> {
   const service = new MemoryService(db);
   const userId = await ensureUser(db, `bench-${crypto.randomUUID()}@bench.local`);
   const projectIds: string[] = [];
@@ -54,6 +61,7 @@ export async function loadBenchData(db: Database, rows: number, seed = 42): Prom
   for (let start = 0; start < rows; start += BATCH) {
     const batch = Array.from({ length: Math.min(BATCH, rows - start) }, (_, j) => start + j);
     const memories = batch.map((i) => generateMemory(i, seed));
+    const vectors = await provider.embed(memories.map(embeddingText));
     const owner = batch.map((i) => {
       // Deterministic split: OWN_SHARE of rows to the user's projects, the rest to others.
       const own = (i * 0.6180339887) % 1 < OWN_SHARE;
@@ -79,8 +87,8 @@ export async function loadBenchData(db: Database, rows: number, seed = 42): Prom
         memories.map((m) => m.file_path),
         memories.map((m) => m.language),
         memories.map((m) => m.symbol),
-        memories.map((m) => toVectorLiteral(hashEmbed(embeddingText(m)))),
-        HASH_MODEL,
+        vectors.map(toVectorLiteral),
+        provider.model,
         memories.map((m) => m.age_days),
       ],
     );
@@ -106,7 +114,7 @@ export async function loadBenchData(db: Database, rows: number, seed = 42): Prom
     userId,
     projectIds,
     rows,
-    model: HASH_MODEL,
+    model: provider.model,
     timings: { insert_ms, index_ms, analyze_ms },
   };
 }
