@@ -1,3 +1,5 @@
+import { log } from "./log.ts";
+
 /** An error the caller can act on: HTTP status, a stable code and a message safe to show. */
 export class AppError extends Error {
   constructor(
@@ -93,4 +95,13 @@ export function toAppError(err: unknown): AppError {
     );
   }
   return new AppError(500, "internal", "Internal error; it has been logged");
+}
+
+/**
+ * Logs what a caller's error hides: a fault of ours (500) with its cause, at error level; an
+ * outage (503, e.g. the database restarting) as a warning, since retrying is the remedy.
+ */
+export function logServerFault(err: AppError, thrown: unknown, context: string): void {
+  if (err.status === 503) log.warn(`${context}: ${err.message}`);
+  else if (err.status >= 500) log.error(context, thrown);
 }

@@ -1,5 +1,4 @@
-import { type AppError, toAppError } from "../errors.ts";
-import { log } from "../log.ts";
+import { type AppError, logServerFault, toAppError } from "../errors.ts";
 
 /** The JSON body every function uses for errors: `{ error: { code, message, details? } }`. */
 export function errorBody(err: AppError) {
@@ -9,6 +8,6 @@ export function errorBody(err: AppError) {
 /** Any thrown value as a JSON error response; unexpected errors are logged, not echoed. */
 export function errorResponse(thrown: unknown): Response {
   const err = toAppError(thrown);
-  if (err.status >= 500) log.error("unhandled error", thrown);
+  logServerFault(err, thrown, "unhandled error");
   return Response.json(errorBody(err), { status: err.status, headers: err.headers });
 }
