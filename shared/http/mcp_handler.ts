@@ -12,6 +12,7 @@ import { registerMemoryTools } from "../mcp/tools.ts";
 import { limitBody } from "./body_limit.ts";
 import { errorResponse } from "./errors.ts";
 import { checkRateLimit, mcpRateLimitedResponse } from "./rate_limit.ts";
+import { isUtf8 } from "./utf8.ts";
 
 export const MCP_SERVER_INFO = { name: "code-memory", version: "0.1.0" };
 
@@ -38,6 +39,7 @@ export function createMcpHandler(ctx: AppContext) {
       // would stay open forever (holding an Edge Function, or the local server's shutdown).
       if (req.method !== "POST") return methodNotAllowed(req.method);
       req = await limitBody(req);
+      if (!isUtf8(await req.clone().arrayBuffer())) return notUtf8();
       const limited = await checkRateLimit(ctx.rateLimiter, principal);
       if (limited) return await mcpRateLimitedResponse(req, limited);
       const server = new McpServer(MCP_SERVER_INFO, { instructions: INSTRUCTIONS });
@@ -58,13 +60,17 @@ export function createMcpHandler(ctx: AppContext) {
   };
 }
 
+const jsonRpcError = (status: number, code: number, message: string, init: ResponseInit = {}) =>
+  Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { ...init, status });
+
 const methodNotAllowed = (method: string) =>
-  Response.json({
-    jsonrpc: "2.0",
-    error: {
-      code: -32000,
-      message:
-        `Method ${method} not allowed: this MCP endpoint is stateless; POST JSON-RPC messages`,
-    },
-    id: null,
-  }, { status: 405, headers: { allow: "POST" } });
+  jsonRpcError(
+    405,
+    -32000,
+    `Method ${method} not allowed: this MCP endpoint is stateless; POST JSON-RPC messages`,
+    { headers: { allow: "POST" } },
+  );
+
+// The SDK decodes leniently, which would store U+FFFD for the bad bytes: a parse error instead.
+const notUtf8 = () =>
+  jsonRpcError(400, -32700, "Parse error: the body is not valid UTF-8; send JSON encoded as UTF-8");

@@ -17,7 +17,7 @@ export function registerTeamTools(server: McpServer, teams: TeamService, princip
   server.registerTool("list_project_members", {
     title: "List project members",
     description: "Who has access to a project, with their roles (owner, writer, reader).",
-    inputSchema: { project },
+    inputSchema: z.strictObject({ project }),
     annotations: { readOnlyHint: true, openWorldHint: false },
   }, (args) =>
     run(async () => {
@@ -32,7 +32,11 @@ export function registerTeamTools(server: McpServer, teams: TeamService, princip
     title: "Share project",
     description:
       "Give an existing user access to a project you own, or change their role: owner (full control incl. members), writer (read and write memories) or reader (read only). Only do this when the user asks.",
-    inputSchema: { project, email, role: z.enum(ROLES).describe("The role to grant.") },
+    inputSchema: z.strictObject({
+      project,
+      email,
+      role: z.enum(ROLES).describe("The role to grant."),
+    }),
     annotations: {
       readOnlyHint: false,
       destructiveHint: true, // may lower an existing member's role
@@ -53,7 +57,7 @@ export function registerTeamTools(server: McpServer, teams: TeamService, princip
     title: "Unshare project",
     description:
       "Remove someone's access to a project you own (or leave a project yourself by passing your own email). Their memories stay in the project.",
-    inputSchema: { project, email },
+    inputSchema: z.strictObject({ project, email }),
     annotations: {
       readOnlyHint: false,
       destructiveHint: true,

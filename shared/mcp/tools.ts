@@ -1,10 +1,9 @@
 import { z } from "zod";
 import { type Principal, requireScope } from "../auth/authenticate.ts";
-import { toAppError } from "../errors.ts";
-import { log } from "../log.ts";
+import { logServerFault, toAppError } from "../errors.ts";
 import type { MemoryService } from "../memory/service.ts";
 import { listMemoriesShape, saveMemoryShape, updateMemoryShape, uuid } from "../memory/schemas.ts";
-import { searchShape } from "../search/schemas.ts";
+import { searchSchema } from "../search/schemas.ts";
 import type { SearchService } from "../search/service.ts";
 import { formatMemory, formatMemoryList, formatProjects, UNTRUSTED_NOTE } from "./format.ts";
 import type { CallToolResult, McpServer } from "./sdk.ts";
@@ -19,7 +18,7 @@ export async function run(
     return { content: [{ type: "text", text }], structuredContent: data };
   } catch (thrown) {
     const err = toAppError(thrown);
-    if (err.status >= 500) log.error("tool failed", thrown);
+    logServerFault(err, thrown, "tool failed");
     return { content: [{ type: "text", text: `Error: ${err.message}` }], isError: true };
   }
 }
@@ -95,7 +94,7 @@ export function registerMemoryTools(
     title: "Search memories",
     description:
       "Find memories by meaning and keywords (hybrid search) across your projects, best match first. Use it before starting a task to recall earlier decisions, fixes, conventions and answers. Filter by project, kinds, tags, time, repo or file path. Results show scores and the stored text; call get_memory for a memory's full content.",
-    inputSchema: searchShape,
+    inputSchema: searchSchema,
     annotations: { readOnlyHint: true, openWorldHint: false },
   }, (args) =>
     run(async () => {

@@ -4,6 +4,8 @@ export const MAX_TITLE_CHARS = 300;
 export const MAX_TAGS = 32;
 export const MAX_TAG_CHARS = 50;
 export const MAX_METADATA_BYTES = 16 * 1024;
+/** jsonb parses recursively: PGlite overflows its stack on JSON a few thousand levels deep. */
+export const MAX_METADATA_DEPTH = 32;
 export const DEFAULT_LIST_LIMIT = 20;
 export const MAX_LIST_LIMIT = 100;
 export const DEFAULT_PROJECT_SLUG = "default";

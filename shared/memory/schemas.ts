@@ -3,6 +3,7 @@ import {
   MAX_CONTENT_BYTES,
   MAX_LIST_LIMIT,
   MAX_METADATA_BYTES,
+  MAX_METADATA_DEPTH,
   MAX_TAG_CHARS,
   MAX_TAGS,
   MAX_TITLE_CHARS,
@@ -15,22 +16,32 @@ import {
  */
 
 const utf8Bytes = (s: string) => new TextEncoder().encode(s).length;
-// Postgres text cannot hold NUL; reject it here with a clear message instead of a driver error.
-export const noNul = (s: string) => !s.includes("\0");
+const noNul = (s: string) => !s.includes("\0");
+
+/**
+ * Text as Postgres stores it faithfully: no NUL (text cannot hold it) and no unpaired UTF-16
+ * surrogate (it would be written as U+FFFD). Both are refused with a clear message instead of a
+ * driver error or a silently changed value. The path in the error names the field.
+ */
+export const storable = <T extends z.ZodString>(s: T): T =>
+  s.refine(noNul, "must not contain NUL characters")
+    .refine(
+      (v) => v.isWellFormed(),
+      "must not contain unpaired UTF-16 surrogates (invalid Unicode)",
+    );
 
 export const uuid = z.uuid({ message: "must be a UUID like 123e4567-e89b-12d3-a456-426614174000" });
 
-export const content = z.string()
-  .refine((s) => s.trim().length > 0, "content must not be empty")
-  .refine(noNul, "content must not contain NUL characters")
-  .refine(
-    (s) => utf8Bytes(s) <= MAX_CONTENT_BYTES,
-    `content must be at most ${MAX_CONTENT_BYTES} bytes (UTF-8); split it into several memories`,
-  );
+export const content = storable(
+  z.string().refine((s) => s.trim().length > 0, "content must not be empty"),
+).refine(
+  (s) => utf8Bytes(s) <= MAX_CONTENT_BYTES,
+  `content must be at most ${MAX_CONTENT_BYTES} bytes (UTF-8); split it into several memories`,
+);
 
-export const title = z.string().trim().max(MAX_TITLE_CHARS).refine(
-  noNul,
-  "title must not contain NUL",
+/** Optional, but never blank: omit it rather than send "" (surrounding whitespace is trimmed). */
+export const title = storable(
+  z.string().trim().min(1, "title must not be empty; omit it instead").max(MAX_TITLE_CHARS),
 );
 
 const TAG = /^[\p{L}\p{N}][\p{L}\p{N}._:/+#-]*$/u;
@@ -47,17 +58,39 @@ export const projectRef = z.string().trim().min(1).max(100).describe(
   "Project slug (e.g. 'my-app') or id. Omit to use your default project.",
 );
 
-// A NUL anywhere in the JSON is `\u0000` not preceded by an escaped backslash; jsonb refuses it.
+/** Nesting depth of a JSON value (a scalar is 0), counted only up to `limit + 1`. */
+const depthOver = (v: unknown, limit: number): boolean =>
+  limit < 0 ||
+  (typeof v === "object" && v !== null && Object.values(v).some((x) => depthOver(x, limit - 1)));
+
+// In JSON.stringify output, NUL and unpaired surrogates are the only \u0000 and \udXXX escapes
+// (not preceded by an escaped backslash); jsonb refuses both.
 const JSON_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
-const metadata = z.record(z.string(), z.unknown()).refine(
-  (m) => utf8Bytes(JSON.stringify(m)) <= MAX_METADATA_BYTES,
-  `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`,
-).refine(
-  (m) => !JSON_NUL.test(JSON.stringify(m)),
-  "metadata must not contain NUL characters (in keys or values)",
+const JSON_LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
+const metadata = z.preprocess(
+  (m, ctx) => {
+    // zod drops a top-level "__proto__" key (prototype safety): refuse it rather than lose it.
+    if (m !== null && typeof m === "object" && Object.hasOwn(m, "__proto__")) {
+      ctx.addIssue({ code: "custom", message: "metadata must not have a '__proto__' key" });
+    }
+    return m;
+  },
+  z.record(z.string(), z.unknown()).refine(
+    // First, and bounded: JSON.stringify recurses and overflows the stack on very deep values.
+    (m) => !depthOver(m, MAX_METADATA_DEPTH),
+    { message: `metadata must not nest deeper than ${MAX_METADATA_DEPTH} levels`, abort: true },
+  ).refine(
+    (m) => utf8Bytes(JSON.stringify(m)) <= MAX_METADATA_BYTES,
+    { message: `metadata must be at most ${MAX_METADATA_BYTES} bytes as JSON`, abort: true },
+  ).refine(
+    (m) => !JSON_NUL.test(JSON.stringify(m)),
+    "metadata must not contain NUL characters (in keys or values)",
+  ).refine(
+    (m) => !JSON_LONE_SURROGATE.test(JSON.stringify(m)),
+    "metadata must not contain unpaired UTF-16 surrogates (invalid Unicode, in keys or values)",
+  ),
 );
-export const shortText = (max: number) =>
-  z.string().trim().min(1).max(max).refine(noNul, "must not contain NUL");
+export const shortText = (max: number) => storable(z.string().trim().min(1).max(max));
 export const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
 
 /** Fields a memory can carry besides its content. */
@@ -76,7 +109,8 @@ const memoryFields = {
   language: shortText(50).optional().describe("Programming language, e.g. 'typescript'."),
   symbol: shortText(300).optional().describe("Function/class/symbol name, e.g. 'verifyToken'."),
   commit_sha: shortText(64).optional().describe("Commit the memory refers to."),
-  importance: z.number().min(0).max(1).optional().describe(
+  // Stored as a 4-byte real: rounded here, so a tiny value becomes 0 instead of a float4 underflow.
+  importance: z.number().min(0).max(1).transform(Math.fround).optional().describe(
     "0..1, how important to recall (default 0.5).",
   ),
   expires_at: timestamp.nullable().optional().describe("When to forget it (ISO 8601), or null."),
@@ -116,14 +150,14 @@ export const listMemoriesSchema = z.strictObject(listMemoriesShape);
 export type ListMemoriesInput = z.infer<typeof listMemoriesSchema>;
 
 export const createProjectShape = {
-  name: z.string().trim().min(1).max(100).refine(noNul, "must not contain NUL").describe(
+  name: storable(z.string().trim().min(1).max(100)).describe(
     "Human-readable project name.",
   ),
   slug: z.string().trim().regex(
     /^[a-z0-9][a-z0-9_-]{0,62}$/,
     "slug: lowercase letters, digits, '-' or '_', at most 63 chars",
   ).optional().describe("URL-safe short name; derived from the name when omitted."),
-  description: z.string().max(2000).refine(noNul, "must not contain NUL").optional(),
+  description: storable(z.string().max(2000)).optional(),
 };
 export const createProjectSchema = z.strictObject(createProjectShape);
 export type CreateProjectInput = z.infer<typeof createProjectSchema>;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { kind, noNul, projectRef, shortText, tags, timestamp } from "../memory/schemas.ts";
+import { kind, projectRef, shortText, storable, tags, timestamp } from "../memory/schemas.ts";
 
 /** Limits of a search request (REST and MCP validate the same shape). */
 export const MAX_QUERY_CHARS = 2000;
@@ -13,8 +13,9 @@ export type SearchMode = typeof SEARCH_MODES[number];
 
 /** Descriptions are written for a model choosing arguments (MCP clients show them verbatim). */
 export const searchShape = {
-  query: z.string().trim().min(1, "query must not be empty").max(MAX_QUERY_CHARS)
-    .refine(noNul, "query must not contain NUL characters").describe(
+  // Storable: the query is recorded for analytics, and an unpaired surrogate is invalid JSON there.
+  query: storable(z.string().trim().min(1, "query must not be empty").max(MAX_QUERY_CHARS))
+    .describe(
       `What you are looking for, in plain words or keywords (≤ ${MAX_QUERY_CHARS} chars). Keyword matching needs every word; "quoted phrase", 'or' and -word work.`,
     ),
   limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).optional().describe(
