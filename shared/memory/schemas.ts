@@ -67,7 +67,8 @@ const depthOver = (v: unknown, limit: number): boolean =>
 // (not preceded by an escaped backslash); jsonb refuses both.
 const JSON_NUL = /(?:^|[^\\])(?:\\\\)*\\u0000/;
 const JSON_LONE_SURROGATE = /(?:^|[^\\])(?:\\\\)*\\ud[89a-f][0-9a-f]{2}/;
-const metadata = z.preprocess(
+/** A memory's metadata: a JSON object that jsonb stores exactly, within the limits. */
+export const metadata = z.preprocess(
   (m, ctx) => {
     // zod drops a top-level "__proto__" key (prototype safety): refuse it rather than lose it.
     if (m !== null && typeof m === "object" && Object.hasOwn(m, "__proto__")) {

@@ -11,16 +11,18 @@ import { sha256Hex } from "../auth/api_keys.ts";
 import { EMBEDDING_DIMENSIONS } from "../embeddings/types.ts";
 import { AppError } from "../errors.ts";
 import { MAX_CONTENT_BYTES, MAX_TAGS, MAX_TITLE_CHARS, MEMORY_KINDS } from "../memory/limits.ts";
-import { formatIssues, uuid } from "../memory/schemas.ts";
+import { formatIssues, metadata, storable, uuid } from "../memory/schemas.ts";
 
 /** Bumped on incompatible changes; import refuses versions it does not know. */
 export const FORMAT_VERSION = 1;
 
 // Validation mirrors the table's own checks, not the stricter API rules: every row the database
 // holds must export and import again, and a line that passes never fails inside the insert.
-const noNul = (s: string) => !s.includes("\0");
-/** Text exactly as stored: no trimming or case folding, so the round trip is exact. */
-const text = (max: number) => z.string().max(max).refine(noNul, "must not contain NUL");
+/**
+ * Text exactly as stored: no trimming or case folding, so the round trip is exact; and only
+ * text the database can hold as it is (no NUL, no unpaired surrogate: no silent U+FFFD).
+ */
+const text = (max: number) => storable(z.string().max(max));
 const optionalText = (max: number) => text(max).nullable().default(null);
 // Microsecond precision (Postgres' own); Date would round to milliseconds.
 const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
@@ -36,12 +38,12 @@ export const memoryRecordSchema = z.object({
   project_is_default: z.boolean().default(false),
   kind: z.enum(MEMORY_KINDS),
   title: optionalText(MAX_TITLE_CHARS),
-  content: z.string().min(1).refine(noNul, "must not contain NUL").refine(
+  content: storable(z.string().min(1)).refine(
     (s) => new TextEncoder().encode(s).length <= MAX_CONTENT_BYTES,
     `must be at most ${MAX_CONTENT_BYTES} bytes (UTF-8)`,
   ),
-  tags: z.array(z.string().refine(noNul, "must not contain NUL")).max(MAX_TAGS).default([]),
-  metadata: z.record(z.string(), z.unknown()).default({}),
+  tags: z.array(storable(z.string())).max(MAX_TAGS).default([]),
+  metadata: metadata.default({}),
   repo: optionalText(500),
   file_path: optionalText(1000),
   language: optionalText(50),
