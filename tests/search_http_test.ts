@@ -76,7 +76,12 @@ testEachBackend(
       const filtered = async (extra: Record<string, unknown>) =>
         (await search(stack, alice, { query: word, ...extra })).body.results.map((h) => h.id);
       assert.deepEqual(await filtered({ project: web.slug }), [inBody.id]);
-      assert.deepEqual(await filtered({ project: [web.slug, "default"] }), [inTitle.id, inBody.id]);
+      // Filters decide which memories come back; their order in hybrid mode hangs on hash-vector
+      // collisions of the random word (ranking is asserted in keyword mode above).
+      assert.deepEqual(
+        (await filtered({ project: [web.slug, "default"] })).sort(),
+        [inTitle.id, inBody.id].sort(),
+      );
       assert.deepEqual(await filtered({ kinds: ["decision"] }), [inTitle.id]);
       assert.deepEqual(await filtered({ tags: ["frontend"] }), [inBody.id]);
       assert.deepEqual(await filtered({ limit: 1, mode: "keyword" }), [inTitle.id]);
