@@ -14,20 +14,15 @@
  */
 import { parseArgs } from "node:util";
 import { ensureUser } from "../../shared/auth/api_keys.ts";
-import { loadConfig } from "../../shared/config.ts";
 import { asUser } from "../../shared/db/as_user.ts";
-import { openPglite } from "../../shared/db/pglite.ts";
-import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
-import { startStack } from "../local/stack.ts";
 import { textTable } from "../lib/tables.ts";
+import { type Backend, openBenchDb, parseBackends, startBenchStack } from "./lib/bench_stack.ts";
 import { writeResults } from "./lib/output.ts";
-import { scratchDatabase } from "./lib/scratch_db.ts";
 import { machineInfo } from "./lib/search_report.ts";
 import { type Latency, summarize } from "./lib/stats.ts";
 
-type Backend = "pglite" | "postgres";
 type Mode = "idle" | "concurrent" | "batch";
 
 export interface EmbedResult {
@@ -59,11 +54,7 @@ export async function main(args: string[]): Promise<void> {
   const n = Number(values.n);
   if (!Number.isInteger(n) || n < 1) throw new Error(`--n must be a positive integer`);
   const databaseUrl = Deno.env.get("DATABASE_URL");
-  const backends = (values.backends ?? (databaseUrl ? "pglite,postgres" : "pglite"))
-    .split(",").map((b) => b.trim()) as Backend[];
-  if (backends.includes("postgres") && !databaseUrl) {
-    throw new Error("--backends postgres needs DATABASE_URL");
-  }
+  const backends = parseBackends(values.backends, databaseUrl);
   const providers = values.providers.split(",").map((p) => p.trim());
 
   const results: EmbedResult[] = [];
@@ -88,13 +79,9 @@ async function runOne(
   n: number,
   databaseUrl?: string,
 ): Promise<EmbedResult[]> {
-  const scratch = backend === "postgres"
-    ? await scratchDatabase(databaseUrl!, "embed_bench")
-    : null;
-  const db = scratch ? openPostgres(scratch.url, { max: 10 }) : await openPglite();
+  const { db, close } = await openBenchDb(backend, databaseUrl, "embed_bench");
   try {
-    const config = loadConfig({ EMBEDDING_PROVIDER: provider });
-    const stack = await startStack({ config, db, port: 0, hostname: "127.0.0.1" });
+    const stack = await startBenchStack(db, { EMBEDDING_PROVIDER: provider });
     try {
       const loadStarted = performance.now();
       await stack.ctx.embedder.embed(["warm up"]);
@@ -123,8 +110,7 @@ async function runOne(
       await stack.close();
     }
   } finally {
-    await db.close();
-    await scratch?.drop();
+    await close();
   }
 }
 

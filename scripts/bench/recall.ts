@@ -15,16 +15,12 @@
  *   - per m:ef_construction: index build time and size, recall and latency at one ef_search.
  */
 import { parseArgs } from "node:util";
-import { auto_explain } from "@electric-sql/pglite/contrib/auto_explain";
-import { migrate } from "../../shared/db/migrate.ts";
-import { openPglite } from "../../shared/db/pglite.ts";
-import { openPostgres } from "../../shared/db/postgres.ts";
-import type { Database } from "../../shared/db/types.ts";
 import { HashEmbeddingProvider } from "../../shared/embeddings/hash.ts";
 import { LocalEmbeddingProvider } from "../../shared/embeddings/local.ts";
 import type { EmbeddingProvider } from "../../shared/embeddings/types.ts";
 import { generateQueries } from "./lib/code_memory_generator.ts";
-import { explainSearch, noticeCollector } from "./lib/explain.ts";
+import { parseBackends } from "./lib/bench_stack.ts";
+import { explainSearch, openExplainableDb } from "./lib/explain.ts";
 import { loadBenchData } from "./lib/load_memories.ts";
 import { hnswSettings, rebuildHnswIndex, setSearchEfSearch } from "./lib/recall_index.ts";
 import {
@@ -48,7 +44,7 @@ import {
   updateRecallDoc,
   writeRecallReport,
 } from "./lib/recall_report.ts";
-import { redacted, scratchDatabase } from "./lib/scratch_db.ts";
+import { redacted } from "./lib/scratch_db.ts";
 import { machineInfo } from "./lib/search_report.ts";
 import { type Latency, measure } from "./lib/stats.ts";
 
@@ -83,7 +79,7 @@ export async function main(args: string[]): Promise<void> {
     return await updateRecallDoc(saved, values.report, values.doc);
   }
   const databaseUrl = Deno.env.get("DATABASE_URL");
-  const backends = (values.backends ?? (databaseUrl ? "pglite,postgres" : "pglite")).split(",");
+  const backends = parseBackends(values.backends, databaseUrl);
   const numbers = (list: string) => list.split(",").map(Number).filter((n) => n > 0);
   const efs = numbers(values.ef);
   const grid = values.grid.split(",").filter(Boolean).map((cell) => {
@@ -100,10 +96,6 @@ export async function main(args: string[]): Promise<void> {
   const local = memoized(new LocalEmbeddingProvider());
   const plan: Plan[] = [];
   for (const backend of backends) {
-    if (backend !== "pglite" && backend !== "postgres") {
-      throw new Error(`unknown backend ${backend}`);
-    }
-    if (backend === "postgres" && !databaseUrl) throw new Error("postgres needs DATABASE_URL");
     const sizes = numbers(backend === "pglite" ? values["pglite-sizes"] : values.sizes);
     for (const rows of sizes) plan.push({ backend, rows, provider: hash });
     if (localSize > 0) plan.push({ backend, rows: localSize, provider: local });
@@ -133,15 +125,13 @@ async function benchOne(
   gridEf: number | undefined,
   databaseUrl: string | undefined,
 ): Promise<RecallRun> {
-  const notices = noticeCollector();
-  const scratch = backend === "postgres" ? await scratchDatabase(databaseUrl!, "recall") : null;
-  const db: Database = scratch
-    ? openPostgres(scratch.url, { max: 2 })
-    : await openPglite(undefined, { extensions: { auto_explain }, onNotice: notices.push });
-  // auto_explain reports on its own session: one connection (PGlite has only one).
-  const explainDb = scratch ? openPostgres(scratch.url, { max: 1, onNotice: notices.push }) : db;
+  const { db, explainDb, notices, close } = await openExplainableDb(
+    backend,
+    databaseUrl,
+    "recall",
+    2,
+  );
   try {
-    await migrate(db);
     const data = await loadBenchData(db, rows, undefined, provider);
     const settings = await hnswSettings(db);
     console.log(
@@ -238,9 +228,7 @@ async function benchOne(
       grid: buildGrid,
     };
   } finally {
-    if (explainDb !== db) await explainDb.close();
-    await db.close();
-    await scratch?.drop();
+    await close();
   }
 }
 

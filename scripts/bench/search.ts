@@ -12,21 +12,16 @@
  * scratch database `<DATABASE_URL's db>_bench` created on the same server and dropped after.
  */
 import { parseArgs } from "node:util";
-import { auto_explain } from "@electric-sql/pglite/contrib/auto_explain";
 import { createApiKey } from "../../shared/auth/api_keys.ts";
 import { asUser } from "../../shared/db/as_user.ts";
-import { migrate } from "../../shared/db/migrate.ts";
-import { openPglite } from "../../shared/db/pglite.ts";
-import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { hashEmbed } from "../../shared/embeddings/hash.ts";
 import { searchRpc, type SearchRpcArgs } from "../../shared/search/rpc.ts";
 import { memoryClient, type Transport, TRANSPORTS } from "./lib/api_client.ts";
 import { type Backend, parseBackends, startBenchStack } from "./lib/bench_stack.ts";
 import { generateQueries } from "./lib/code_memory_generator.ts";
-import { type ExplainResult, explainSearch, noticeCollector } from "./lib/explain.ts";
+import { type ExplainResult, explainSearch, openExplainableDb } from "./lib/explain.ts";
 import { type BenchData, loadBenchData } from "./lib/load_memories.ts";
-import { scratchDatabase } from "./lib/scratch_db.ts";
 import { commandLine, machineInfo, writeReport } from "./lib/search_report.ts";
 import { type Latency, measure } from "./lib/stats.ts";
 import { searchRequests } from "./lib/workload.ts";
@@ -92,14 +87,13 @@ async function benchOne(
   runs: number,
   databaseUrl: string | undefined,
 ): Promise<SizeResult> {
-  const notices = noticeCollector();
-  const scratch = backend === "postgres" ? await scratchDatabase(databaseUrl!, "bench") : null;
-  const db: Database = scratch
-    ? openPostgres(scratch.url, { max: 4 })
-    : await openPglite(undefined, { extensions: { auto_explain }, onNotice: notices.push });
-  const explainDb = scratch ? openPostgres(scratch.url, { max: 1, onNotice: notices.push }) : db;
+  const { db, explainDb, notices, close } = await openExplainableDb(
+    backend,
+    databaseUrl,
+    "bench",
+    4,
+  );
   try {
-    await migrate(db);
     const data = await loadBenchData(db, rows);
     console.log(
       `loaded in ${ms(data.timings.insert_ms)} + indexes ${ms(data.timings.index_ms)} + analyze ${
@@ -142,9 +136,7 @@ async function benchOne(
     );
     return { backend, rows, load: data.timings, rpc, e2e, explain };
   } finally {
-    if (explainDb !== db) await explainDb.close();
-    await db.close();
-    await scratch?.drop();
+    await close();
   }
 }
 

@@ -3,7 +3,13 @@
  * (nested statements: the RPC body and its keyword helper are planned inside the function, so a
  * plain EXPLAIN of the call shows only a Function Scan).
  */
-import type { Queryable } from "../../../shared/db/types.ts";
+import { auto_explain } from "@electric-sql/pglite/contrib/auto_explain";
+import { migrate } from "../../../shared/db/migrate.ts";
+import { openPglite } from "../../../shared/db/pglite.ts";
+import { openPostgres } from "../../../shared/db/postgres.ts";
+import type { Database, Queryable } from "../../../shared/db/types.ts";
+import type { Backend } from "./bench_stack.ts";
+import { scratchDatabase } from "./scratch_db.ts";
 
 export interface ExplainResult {
   /** The HNSW index orders the semantic side. */
@@ -57,4 +63,43 @@ export function noticeCollector() {
       return out;
     },
   };
+}
+
+export type NoticeCollector = ReturnType<typeof noticeCollector>;
+
+export interface ExplainableDb {
+  db: Database;
+  /** One session whose auto_explain LOG lines reach `notices` (PGlite has only one: `db`). */
+  explainDb: Database;
+  notices: NoticeCollector;
+  close(): Promise<void>;
+}
+
+/**
+ * A migrated, empty database for a benchmark that also captures plans with explainSearch: an
+ * in-memory PGlite with auto_explain, or a scratch database `<DATABASE_URL's db>_<suffix>`
+ * (dropped on close) with a pool of `poolSize` plus a one-connection explain pool.
+ */
+export async function openExplainableDb(
+  backend: Backend,
+  databaseUrl: string | undefined,
+  suffix: string,
+  poolSize: number,
+): Promise<ExplainableDb> {
+  const notices = noticeCollector();
+  const scratch = backend === "postgres" ? await scratchDatabase(databaseUrl!, suffix) : null;
+  const db: Database = scratch
+    ? openPostgres(scratch.url, { max: poolSize })
+    : await openPglite(undefined, { extensions: { auto_explain }, onNotice: notices.push });
+  const explainDb = scratch ? openPostgres(scratch.url, { max: 1, onNotice: notices.push }) : db;
+  const close = async () => {
+    if (explainDb !== db) await explainDb.close();
+    await db.close();
+    await scratch?.drop();
+  };
+  await migrate(db).catch(async (err) => {
+    await close();
+    throw err;
+  });
+  return { db, explainDb, notices, close };
 }
