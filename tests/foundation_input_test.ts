@@ -21,6 +21,7 @@ import {
   stackTest,
   withMcp,
 } from "./helpers/foundation.ts";
+import { INITIALIZE } from "./helpers/auth.ts";
 import type { TestStack, TestUser } from "./helpers/stack.ts";
 
 const utf8 = (s: string) => new TextEncoder().encode(s).length;
@@ -89,17 +90,6 @@ const mcpPost = (stack: TestStack, user: TestUser | null, body: string, contentT
       accept: "application/json, text/event-stream",
     },
   });
-
-const INITIALIZE = JSON.stringify({
-  jsonrpc: "2.0",
-  id: 1,
-  method: "initialize",
-  params: {
-    protocolVersion: "2025-06-18",
-    capabilities: {},
-    clientInfo: { name: "raw", version: "1" },
-  },
-});
 
 async function countMemories(stack: TestStack, user: TestUser): Promise<number> {
   const [{ n }] = await stack.db.query<{ n: number }>(

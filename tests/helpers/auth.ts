@@ -6,22 +6,23 @@ import type { TestStack, TestUser } from "./stack.ts";
 /** The same user, authenticating with another bearer token (a JWT, a tampered key, …). */
 export const withToken = (user: TestUser, token: string): TestUser => ({ ...user, key: token });
 
-const INITIALIZE = {
+/** A raw MCP initialize request body, for tests that post to the endpoint without the SDK. */
+export const INITIALIZE = JSON.stringify({
   jsonrpc: "2.0",
   id: 1,
   method: "initialize",
   params: {
     protocolVersion: "2025-06-18",
     capabilities: {},
-    clientInfo: { name: "auth-tests", version: "1" },
+    clientInfo: { name: "raw-tests", version: "1" },
   },
-};
+});
 
 /** An MCP initialize request with the given Authorization header value (or none). */
 export async function mcpInitialize(
   stack: TestStack,
   authorization: string | null,
-  body: BodyInit = JSON.stringify(INITIALIZE),
+  body: BodyInit = INITIALIZE,
 ): Promise<Reply> {
   const headers: Record<string, string> = {
     "content-type": "application/json",
