@@ -1,8 +1,6 @@
 /**
  * Foundation migrations: they apply cleanly (twice), create every table and column the design
  * lists, enable row level security everywhere, and give asUser() a working auth.uid().
- * "Fresh" databases are a new in-memory PGlite, or a new database on the PostgreSQL server that
- * is dropped afterwards.
  */
 import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
@@ -13,40 +11,7 @@ import type { Database, Row } from "../shared/db/types.ts";
 import { sha256Hex } from "../shared/auth/api_keys.ts";
 import { testEachBackend } from "./helpers/db.ts";
 import { newDbUser } from "./helpers/foundation.ts";
-
-const SCHEMAS = ["public", "private", "auth", "supabase_migrations"];
-
-/** A test per backend on an empty, unmigrated database, disposed of afterwards. */
-function freshDbTest(name: string, fn: (db: Database) => Promise<void>): void {
-  testEachBackend(name, async (backend) => {
-    if (backend === "pglite") {
-      const db = await openPglite();
-      try {
-        await fn(db);
-      } finally {
-        await db.close();
-      }
-      return;
-    }
-    const base = Deno.env.get("DATABASE_URL")!;
-    const dbName = `codememory_fresh_${crypto.randomUUID().replaceAll("-", "")}`;
-    const admin = openPostgres(base, { max: 1 });
-    try {
-      await admin.query(`create database "${dbName}"`);
-      const url = new URL(base);
-      url.pathname = `/${dbName}`;
-      const db = openPostgres(url.href, { max: 2 });
-      try {
-        await fn(db);
-      } finally {
-        await db.close();
-        await admin.query(`drop database if exists "${dbName}" with (force)`);
-      }
-    } finally {
-      await admin.close();
-    }
-  });
-}
+import { freshDbTest, schemaSnapshot } from "./helpers/schema.ts";
 
 /** A test per backend on the migrated test database. */
 function migratedDbTest(
@@ -66,63 +31,6 @@ function migratedDbTest(
       await db.close();
     }
   });
-}
-
-/**
- * Everything a migration can create or change, by name: columns, constraints, indexes,
- * policies, functions, triggers, grants, RLS flags and relation oids (a recreated table gets a
- * new oid), plus the migration ledger.
- */
-async function schemaSnapshot(db: Database): Promise<Record<string, string[]>> {
-  const list = async (sql: string) =>
-    (await db.query<{ item: string }>(sql, [SCHEMAS])).map((r) => r.item).sort();
-  return {
-    columns: await list(
-      `select concat_ws('|', n.nspname, c.relname, a.attname, format_type(a.atttypid, a.atttypmod),
-         a.attnotnull, a.attgenerated, pg_get_expr(d.adbin, d.adrelid), a.attacl::text) as item
-       from pg_attribute a join pg_class c on c.oid = a.attrelid
-       join pg_namespace n on n.oid = c.relnamespace
-       left join pg_attrdef d on d.adrelid = a.attrelid and d.adnum = a.attnum
-       where n.nspname = any($1) and a.attnum > 0 and not a.attisdropped and c.relkind in ('r', 'p')`,
-    ),
-    relations: await list(
-      `select concat_ws('|', n.nspname, c.relname, c.relkind, c.oid, c.relrowsecurity,
-         c.relacl::text) as item
-       from pg_class c join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = any($1) and c.relkind in ('r', 'p', 'i', 'S', 'v')`,
-    ),
-    constraints: await list(
-      `select concat_ws('|', conrelid::regclass::text, conname, pg_get_constraintdef(c.oid)) as item
-       from pg_constraint c join pg_namespace n on n.oid = c.connamespace where n.nspname = any($1)`,
-    ),
-    indexes: await list(
-      `select concat_ws('|', schemaname, indexname, indexdef) as item
-       from pg_indexes where schemaname = any($1)`,
-    ),
-    policies: await list(
-      `select concat_ws('|', schemaname, tablename, policyname, cmd, roles::text, qual, with_check)
-         as item from pg_policies where schemaname = any($1)`,
-    ),
-    functions: await list(
-      `select concat_ws('|', n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
-         md5(p.prosrc), p.prosecdef, p.proacl::text) as item
-       from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = any($1)`,
-    ),
-    triggers: await list(
-      `select concat_ws('|', t.tgrelid::regclass::text, t.tgname, pg_get_triggerdef(t.oid)) as item
-       from pg_trigger t join pg_class c on c.oid = t.tgrelid
-       join pg_namespace n on n.oid = c.relnamespace
-       where n.nspname = any($1) and not t.tgisinternal`,
-    ),
-    roles: await list(
-      `select concat_ws('|', rolname, rolcanlogin, rolbypassrls) as item from pg_roles
-       where rolname in ('anon', 'authenticated', 'service_role') and $1::text[] is not null`,
-    ),
-    ledger: await list(
-      `select concat_ws('|', version, name) as item from supabase_migrations.schema_migrations
-       where $1::text[] is not null`,
-    ),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------
