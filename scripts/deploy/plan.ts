@@ -41,6 +41,11 @@ export interface DeployInput {
   env: Record<string, string | undefined>;
   webhookSecret: string;
   functions: string[];
+  /**
+   * The Supabase workdir holding the bundles and their config.toml (scripts/deploy/artifact.ts),
+   * relative to the repository root, where the CLI runs.
+   */
+  functionsWorkdir: string;
   /** Answer the CLI's confirmation prompts (non-interactive runs, CI). */
   yes?: boolean;
 }
@@ -107,9 +112,19 @@ export function planDeploy(input: DeployInput): Step[] {
     },
     { title: "Apply the migrations", args: ["db", "push", "--remote", ...yes] },
     ...input.functions.map((name) => ({
-      title: `Deploy the ${name} function`,
-      // --use-api bundles on Supabase's side: no Docker needed on this machine.
-      args: ["functions", "deploy", name, "--use-api", ...yes],
+      title: `Deploy the ${name} function (its bundle)`,
+      // --use-api: no Docker needed here. The upload is the bundle built and measured before
+      // (one file); --remote names the project, which the bundles' workdir is not linked to.
+      args: [
+        "functions",
+        "deploy",
+        name,
+        "--use-api",
+        "--workdir",
+        input.functionsWorkdir,
+        `--remote=${input.projectRef}`,
+        ...yes,
+      ],
     })),
   ];
 }
