@@ -8,14 +8,20 @@ export const SUPABASE_JS_PATH = "/dashboard/vendor/supabase-js.js";
 /**
  * @supabase/supabase-js as one browser ES module, built with `deno bundle` from the package
  * version deno.lock pins: served by the stack itself, so the dashboard needs no CDN (the network
- * may be closed). The build starts with the stack and runs once per process.
+ * may be closed). Built once per process.
  */
 export function createBrowserModules(): (req: Request) => Promise<Response | null> {
-  const built = build();
-  built.catch((err) => log.warn("building supabase-js for the dashboard failed", err));
+  // Built on first use (a fraction of a second), so stacks that never serve the dashboard, like
+  // most test stacks, never pay for it; a failed build is retried on the next request.
+  let built: Promise<Uint8Array<ArrayBuffer>> | undefined;
   return async (req) => {
     if (new URL(req.url).pathname !== SUPABASE_JS_PATH) return null;
     try {
+      built ??= build().catch((err) => {
+        built = undefined;
+        log.warn("building supabase-js for the dashboard failed", err);
+        throw err;
+      });
       return new Response(await built, {
         headers: {
           "content-type": "text/javascript; charset=utf-8",
