@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
 import { loadMigrations, migrate } from "../shared/db/migrate.ts";
-import { openPglite } from "../shared/db/pglite.ts";
+import { openPglite } from "../scripts/local/pglite.ts";
 import { openPostgres } from "../shared/db/postgres.ts";
 import type { Database, Row } from "../shared/db/types.ts";
 import { sha256Hex } from "../shared/auth/api_keys.ts";

@@ -1,5 +1,5 @@
 import { migrate } from "../../shared/db/migrate.ts";
-import { openPglite } from "../../shared/db/pglite.ts";
+import { openPglite } from "../../scripts/local/pglite.ts";
 import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 

@@ -2,7 +2,7 @@
  * Fresh databases and schema snapshots for migration tests. "Fresh" is a new in-memory PGlite,
  * or a new database on DATABASE_URL's server that is dropped afterwards.
  */
-import { openPglite } from "../../shared/db/pglite.ts";
+import { openPglite } from "../../scripts/local/pglite.ts";
 import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { type Backend, testEachBackend } from "./db.ts";
