@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { migrate } from "../shared/db/migrate.ts";
 import { openPostgres } from "../shared/db/postgres.ts";
+import { available } from "./helpers/db.ts";
 
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
 const SUITES = new URL("../supabase/tests/database/", import.meta.url);
@@ -51,9 +52,11 @@ Deno.test("parseTap reads plans, results and diagnostics", () => {
   });
 });
 
-// Registered only with a real PostgreSQL, like the postgres backend of testEachBackend.
-if (DATABASE_URL) {
-  Deno.test("pgTAP: row level security and teams rules hold at the SQL level [postgres]", async (t) => {
+// Ignored without a real PostgreSQL, like the postgres backend of testEachBackend.
+Deno.test({
+  name: "pgTAP: row level security and teams rules hold at the SQL level [postgres]",
+  ignore: !available("postgres"),
+  fn: async (t) => {
     const admin = openPostgres(DATABASE_URL!, { max: 1 });
     const name = `codememory_pgtap_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
     const scratch = new URL(DATABASE_URL!);
@@ -89,5 +92,5 @@ if (DATABASE_URL) {
       await admin.query(`drop database if exists ${name} with (force)`);
       await admin.close();
     }
-  });
-}
+  },
+});

@@ -5,10 +5,12 @@ import type { Database } from "../../shared/db/types.ts";
 
 export type Backend = "pglite" | "postgres";
 
-/** PGlite always; the real PostgreSQL too when DATABASE_URL is set (CI sets it). */
-export const BACKENDS: Backend[] = Deno.env.get("DATABASE_URL")
-  ? ["pglite", "postgres"]
-  : ["pglite"];
+/** Every backend a test is registered for; see `available` for those that run here. */
+export const BACKENDS: readonly Backend[] = ["pglite", "postgres"];
+
+/** Whether `backend` can run here: PGlite always, PostgreSQL when DATABASE_URL is set (CI). */
+export const available = (backend: Backend): boolean =>
+  backend === "pglite" || Boolean(Deno.env.get("DATABASE_URL"));
 
 /**
  * A migrated database: a fresh in-memory PGlite, or a pool on DATABASE_URL (shared, migrated
@@ -24,13 +26,21 @@ export async function openTestDb(backend: Backend): Promise<Database> {
   return db;
 }
 
-/** Registers one Deno test per backend: `name [pglite]`, `name [postgres]`. */
+/**
+ * Registers one Deno test per backend: `name [pglite]`, `name [postgres]`. Without DATABASE_URL
+ * the PostgreSQL one is registered as ignored, so a local run shows what it did not run.
+ */
 export function testEachBackend(
   name: string,
   fn: (backend: Backend, t: Deno.TestContext) => Promise<void>,
   opts: Omit<Deno.TestDefinition, "name" | "fn"> = {},
 ): void {
   for (const backend of BACKENDS) {
-    Deno.test({ ...opts, name: `${name} [${backend}]`, fn: (t) => fn(backend, t) });
+    Deno.test({
+      ...opts,
+      name: `${name} [${backend}]`,
+      ignore: opts.ignore || !available(backend),
+      fn: (t) => fn(backend, t),
+    });
   }
 }
