@@ -40,7 +40,12 @@ export function createEmbedHandler(
   return async (req) => {
     try {
       if (req.method !== "POST") {
-        throw new AppError(405, "method_not_allowed", "Use POST", undefined, { allow: "POST" });
+        throw new AppError({
+          status: 405,
+          code: "method_not_allowed",
+          message: "Use POST",
+          headers: { allow: "POST" },
+        });
       }
       if (!hasValidSecret(req.headers, secret)) {
         throw unauthorized("Missing or wrong webhook secret");

@@ -66,7 +66,12 @@ export type MemoryRecord = z.infer<typeof memoryRecordSchema>;
 
 /** A bad line: the message names the line so the user can fix the file. */
 export const lineError = (line: number, message: string) =>
-  new AppError(400, "bad_request", `line ${line}: ${message}`, { line });
+  new AppError({
+    status: 400,
+    code: "bad_request",
+    message: `line ${line}: ${message}`,
+    details: { line },
+  });
 
 /** One record as one line (with its trailing newline). */
 export function formatRecord(record: MemoryRecord): string {
