@@ -7,12 +7,9 @@
  * postgresql-15-plpgsql-check, installed by scripts/ci/setup.sh).
  */
 import assert from "node:assert/strict";
-import { migrate } from "../shared/db/migrate.ts";
-import { openPostgres } from "../shared/db/postgres.ts";
 import { SUPABASE_CLI_VERSION } from "../scripts/deploy/supabase_config.ts";
 import { installPgNetStandIn } from "../scripts/dev/pg_net/install.ts";
-
-const DATABASE_URL = Deno.env.get("DATABASE_URL");
+import { available, withScratchDb } from "./helpers/db.ts";
 
 interface LintReport {
   results: { function: string; issues: { level: string; message: string }[] }[];
@@ -49,42 +46,24 @@ const errors = (report: LintReport) =>
 
 Deno.test({
   name: `supabase ${SUPABASE_CLI_VERSION} db lint: the migrated schema has no errors [postgres]`,
-  ignore: !DATABASE_URL,
-  async fn() {
-    const admin = openPostgres(DATABASE_URL!, { max: 1 });
-    const [available] = await admin.query(
-      "select 1 from pg_available_extensions where name = 'plpgsql_check'",
-    );
-    assert.ok(
-      available,
-      "plpgsql_check is not installed: apt-get install postgresql-15-plpgsql-check",
-    );
-    const name = `codememory_lint_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const scratch = new URL(DATABASE_URL!);
-    scratch.pathname = `/${name}`;
-    await admin.query(`create database ${name}`);
-    try {
-      const db = openPostgres(scratch.href, { max: 1 });
-      try {
-        await migrate(db);
-        await installPgNetStandIn(db);
-        const clean = await lint(scratch.href);
-        assert.deepEqual(errors(clean.report), []);
-        assert.equal(clean.code, 0, clean.text);
-        // The lint is real: a function reading a table that does not exist is an error.
-        await db.exec(`create function private.lint_probe() returns bigint language plpgsql
-          as $$ begin return (select count(*) from private.no_such_table); end $$`);
-        const broken = await lint(scratch.href);
-        assert.deepEqual(errors(broken.report), [
-          'private.lint_probe: relation "private.no_such_table" does not exist',
-        ]);
-        assert.notEqual(broken.code, 0);
-      } finally {
-        await db.close();
-      }
-    } finally {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.close();
-    }
-  },
+  ignore: !available("postgres"),
+  fn: () =>
+    withScratchDb("postgres", async (db) => {
+      const [installed] = await db.query(
+        "select 1 from pg_available_extensions where name = 'plpgsql_check'",
+      );
+      assert.ok(installed, "plpgsql_check is missing: apt-get install postgresql-15-plpgsql-check");
+      await installPgNetStandIn(db);
+      const clean = await lint(db.url!);
+      assert.deepEqual(errors(clean.report), []);
+      assert.equal(clean.code, 0, clean.text);
+      // The lint is real: a function reading a table that does not exist is an error.
+      await db.exec(`create function private.lint_probe() returns bigint language plpgsql
+        as $$ begin return (select count(*) from private.no_such_table); end $$`);
+      const broken = await lint(db.url!);
+      assert.deepEqual(errors(broken.report), [
+        'private.lint_probe: relation "private.no_such_table" does not exist',
+      ]);
+      assert.notEqual(broken.code, 0);
+    }, { migrated: true, max: 1 }),
 });

@@ -12,7 +12,6 @@ import { gzipSync } from "node:zlib";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 // @ts-types="@modelcontextprotocol/sdk/client/streamableHttp"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { createApiKey, ensureUser } from "../shared/auth/api_keys.ts";
 import type { Database } from "../shared/db/types.ts";
 import type { Memory } from "../shared/memory/types.ts";
 import {
@@ -29,8 +28,9 @@ import {
   REPO_ROOT,
   SUPABASE_CLI_VERSION,
 } from "../scripts/deploy/supabase_config.ts";
-import { openTestDb } from "./helpers/db.ts";
+import { available, openTestDb } from "./helpers/db.ts";
 import { fakeVector, startFakeOpenAI } from "./helpers/fake_openai.ts";
+import { newKeyedUser, type TestUser } from "./helpers/users.ts";
 import {
   assertToolError,
   callTool,
@@ -226,7 +226,7 @@ interface Deployment {
   db: Database;
   openai: ReturnType<typeof startFakeOpenAI>;
   start(name: string): Promise<BundleProcess>;
-  newKey(): Promise<{ email: string; key: string }>;
+  newKey(): Promise<TestUser>;
 }
 
 /** A migrated PostgreSQL and an OpenAI-compatible server; bundles start with the deploy's env. */
@@ -254,11 +254,7 @@ async function withDeployment(fn: (d: Deployment) => Promise<void>): Promise<voi
         running.push(p);
         return p;
       },
-      async newKey() {
-        const email = `bundle-${crypto.randomUUID()}@test.local`;
-        const { key } = await createApiKey(db, await ensureUser(db, email));
-        return { email, key };
-      },
+      newKey: () => newKeyedUser(db, { label: "bundle" }),
     });
   } catch (err) {
     for (const p of running) console.error(`--- output of ${p.url}:\n${p.output()}`);
@@ -271,7 +267,13 @@ async function withDeployment(fn: (d: Deployment) => Promise<void>): Promise<voi
 }
 
 const pgTest = (name: string, fn: () => Promise<void>) =>
-  Deno.test({ name, ignore: !DATABASE_URL, sanitizeResources: false, sanitizeOps: false, fn });
+  Deno.test({
+    name,
+    ignore: !available("postgres"),
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn,
+  });
 
 const json = (
   key: string | null,
