@@ -63,17 +63,25 @@ export function assertProjectRef(ref: string | undefined): asserts ref is string
 
 export const publicUrl = (ref: string) => `https://${ref}.supabase.co`;
 
-export function planDeploy(input: DeployInput): Step[] {
-  assertProjectRef(input.projectRef);
-  const url = publicUrl(input.projectRef);
-  const secrets: [string, string][] = [["PUBLIC_URL", url], [
-    "WEBHOOK_SECRET",
-    input.webhookSecret,
-  ]];
+/** The Edge Function secrets a deploy sets: what the functions find in their environment. */
+export function functionSecrets(
+  input: Pick<DeployInput, "projectRef" | "env" | "webhookSecret">,
+): [string, string][] {
+  const secrets: [string, string][] = [
+    ["PUBLIC_URL", publicUrl(input.projectRef)],
+    ["WEBHOOK_SECRET", input.webhookSecret],
+  ];
   for (const name of OPTIONAL_SECRETS) {
     const value = input.env[name]?.trim();
     if (value) secrets.push([name, value]);
   }
+  return secrets;
+}
+
+export function planDeploy(input: DeployInput): Step[] {
+  assertProjectRef(input.projectRef);
+  const url = publicUrl(input.projectRef);
+  const secrets = functionSecrets(input);
   const vault: Record<string, string> = {
     [VAULT_EMBED_URL]: `${url}/functions/v1/embed`,
     [VAULT_WEBHOOK_SECRET]: input.webhookSecret,

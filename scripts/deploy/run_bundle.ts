@@ -2,8 +2,7 @@
 // the edge benchmark: its own process, permissions for network and environment only (no file
 // reads, no FFI, no subprocesses), and nothing in its environment but what Supabase provides
 // plus the secrets `deno task deploy` sets.
-import { parseEnv } from "node:util";
-import { planDeploy, publicUrl } from "./plan.ts";
+import { functionSecrets, publicUrl } from "./plan.ts";
 
 export interface EdgeEnvOptions {
   projectRef: string;
@@ -16,20 +15,18 @@ export interface EdgeEnvOptions {
 
 /**
  * A deployed function's environment: SUPABASE_URL and SUPABASE_DB_URL from the platform, and
- * exactly the secrets file the deploy plan writes (PUBLIC_URL, WEBHOOK_SECRET, optional ones).
+ * exactly the secrets the deploy sets (PUBLIC_URL, WEBHOOK_SECRET, the optional ones).
  */
 export function edgeEnvironment(opts: EdgeEnvOptions): Record<string, string> {
-  const [, secrets] = planDeploy({
+  const secrets = functionSecrets({
     projectRef: opts.projectRef,
     env: opts.settings ?? {},
     webhookSecret: opts.webhookSecret,
-    functions: [],
-    functionsWorkdir: ".",
   });
   return {
     SUPABASE_URL: publicUrl(opts.projectRef),
     SUPABASE_DB_URL: opts.databaseUrl,
-    ...parseEnv(secrets.file!.content) as Record<string, string>,
+    ...Object.fromEntries(secrets),
   };
 }
 
