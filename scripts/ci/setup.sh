@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 CI machine (run as root) for the Code Memory test suite:
-# Deno, PostgreSQL 15 + pgvector + pg_cron + pgTAP, Redis, and the
+# Deno, PostgreSQL 15 + pgvector + pg_cron + pgTAP + plpgsql_check, Redis, and the
 # codememory_test database. Idempotent: a second run changes nothing and
 # takes a few seconds.
 set -euo pipefail
@@ -89,9 +89,12 @@ if [ ! -f "/usr/share/postgresql/$PG_VER/extension/vector.control" ]; then
   rm -rf "$build"
 fi
 
-# --- 4/5. pg_cron and pgTAP (both packaged in bookworm) -------------------------
+# --- 4/5. pg_cron, pgTAP and plpgsql_check (all packaged in bookworm) ----------
+# plpgsql_check is what `supabase db lint` runs (tests/db_lint_test.ts).
 missing=()
-for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap; do installed "$p" || missing+=("$p"); done
+for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap postgresql-$PG_VER-plpgsql-check; do
+  installed "$p" || missing+=("$p")
+done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # Headless Chromium for the dashboard test (driven by playwright-core; Debian's build, since
