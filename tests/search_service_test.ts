@@ -53,7 +53,7 @@ class SpyEmbedder implements EmbeddingProvider {
   calls = 0;
   fail = false;
   readonly #inner = new HashEmbeddingProvider();
-  constructor(readonly model = "hash-v1") {}
+  constructor(readonly model = "hash-v2") {}
   embed(texts: string[]) {
     this.calls++;
     if (this.fail) return Promise.reject(new Error("provider down"));
@@ -167,7 +167,7 @@ testEachBackend(
       const word = uniqueWord();
       const r = await search.search(alice, { query: word });
       assert.equal(r.effective_mode, "hybrid");
-      assert.equal(r.model, "hash-v1");
+      assert.equal(r.model, "hash-v2");
       assert.equal(embedder.calls, 1);
       // Another filter misses the results cache but not the embedding cache.
       await search.search(alice, { query: word, kinds: ["fact"] });
@@ -285,7 +285,7 @@ testEachBackend("search cache: over the Upstash stand-in and real Redis", async 
         `cm:search:${alice}:*`,
         `cm:gen:u:${alice}`,
         `cm:gen:p:${memory.project_id}`,
-        `cm:qemb:hash:hash-v1:${sha256Hex(word)}`,
+        `cm:qemb:hash:hash-v2:${sha256Hex(word)}`,
       );
       const search = () => ctx.search.search(alice, { query: word });
       assert.equal((await search()).cached, false);

@@ -1,20 +1,19 @@
 /**
  * Embedding providers behind one interface (see DESIGN.md, "Embeddings"). Create one provider
- * per process and reuse it: local loads its model once, supabase opens one inference session.
+ * per process and reuse it: supabase opens one inference session. `local` (MiniLM, a native
+ * addon) is not here: the embedded stack supplies it from scripts/local/embeddings/.
  */
 import type { EmbeddingOptions, EmbeddingProvider, ProviderName } from "./types.ts";
 import { PROVIDER_NAMES } from "./types.ts";
 import { EmbeddingConfigError } from "./errors.ts";
 import { HashEmbeddingProvider } from "./hash.ts";
-import { LocalEmbeddingProvider } from "./local.ts";
 import { OpenAIEmbeddingProvider } from "./openai.ts";
 import { createGteSession, SupabaseEmbeddingProvider } from "./supabase.ts";
 
 export * from "./types.ts";
 export { EmbeddingConfigError, EmbeddingError } from "./errors.ts";
-export { normalize, padTo512 } from "./pad.ts";
+export { normalize, padToColumn } from "./pad.ts";
 export { HashEmbeddingProvider } from "./hash.ts";
-export { LocalEmbeddingProvider } from "./local.ts";
 export { OpenAIEmbeddingProvider } from "./openai.ts";
 export { type GteSession, SupabaseEmbeddingProvider } from "./supabase.ts";
 
@@ -41,7 +40,9 @@ export function createEmbeddingProvider(opts: EmbeddingOptions): EmbeddingProvid
     case "hash":
       return new HashEmbeddingProvider();
     case "local":
-      return new LocalEmbeddingProvider();
+      throw new EmbeddingConfigError(
+        'The local embedding provider (MiniLM) runs only in the embedded stack, which supplies it from scripts/local/embeddings/minilm.ts. Use "supabase", "openai" or "hash" here.',
+      );
     case "openai":
       return new OpenAIEmbeddingProvider(opts.openai);
     case "supabase": {

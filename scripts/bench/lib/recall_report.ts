@@ -18,7 +18,7 @@ export interface Sweep {
 export interface RecallRun {
   backend: "pglite" | "postgres";
   rows: number;
-  /** embedding_model of the vectors: hash-v1 (lexical) or use-lite-512 (semantic). */
+  /** embedding_model of the vectors: hash-v2 (lexical) or minilm-l6-v2-q4 (semantic). */
   model: string;
   load: BenchData["timings"];
   /** The migrations' settings the data was loaded with. */
@@ -169,9 +169,9 @@ function markdown(report: RecallReport, jsonPath: string): string {
         `iterative_scan = ${s.iterative_scan})`
       : "") +
     `; ${report.queries} generated queries, top 10.`,
-    "`hash-v1` vectors are lexical (feature-hashed words and trigrams: sparse-ish, high intrinsic",
-    "dimension, a hard case for HNSW); `use-lite-512` are dense sentence embeddings from the offline",
-    "Universal Sentence Encoder lite (about 25 texts/s here, hence the small size).",
+    "`hash-v2` vectors are lexical (feature-hashed words and trigrams: sparse-ish, high intrinsic",
+    "dimension, a hard case for HNSW); `minilm-l6-v2-q4` are dense sentence embeddings from the offline",
+    "all-MiniLM-L6-v2 (q4 ONNX; a CPU model, hence the smaller size).",
     "",
     "Paths: **index** = the bare `order by embedding <=> q limit 10` over every row (owner role,",
     "`hnsw.ef_search` set per transaction, no iterative scan); **search** = `search_memories` mode",
