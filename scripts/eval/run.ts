@@ -4,11 +4,19 @@ import { openPglite } from "../../shared/db/pglite.ts";
 import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { createEmbeddingProvider } from "../../shared/embeddings/index.ts";
-import { loadUseLite } from "../../shared/embeddings/local.ts";
 import type { EmbeddingProvider, ProviderName } from "../../shared/embeddings/types.ts";
+import { MiniLMEmbeddingProvider } from "../local/embeddings/minilm.ts";
 import { type EvalSet, loadEvalSet, QUERY_TYPES } from "../../shared/eval/dataset.ts";
 import { DEFAULT_RRF_K, DEFAULT_WEIGHTS, type EvalArgs } from "./args.ts";
-import { dropFixture, embedFixture, type Fixture, lexicalOverlap, loadFixture } from "./fixture.ts";
+import {
+  addCoverage,
+  dropFixture,
+  embedFixture,
+  type Fixture,
+  lexicalOverlap,
+  loadFixture,
+} from "./fixture.ts";
+import { calibrateFloor, type DeepRun, type FloorCalibration } from "./floor.ts";
 import { type RunSummary, summarise } from "./report.ts";
 import { type KeywordQuery, MATCH_COUNT, runQueries, type SearchConfig } from "./search.ts";
 
@@ -33,7 +41,12 @@ export interface EvalResult {
   runs: RunSummary[];
   /** Hybrid runs of the --rrf-k × --weights sweep (empty without those flags). */
   sweep: RunSummary[];
+  /** Relevance-floor calibration per provider (--floor-sweep). */
+  floors: ({ provider: string; model: string; runs: DeepRun[] } & FloorCalibration)[];
 }
+
+/** Every hit either side found, as before the floor existed. */
+const NO_FLOOR = { minSimilarity: 0, minKeywordCoverage: 0 };
 
 type Log = (line: string) => void;
 
@@ -53,15 +66,19 @@ async function chooseProviders(
   const providers: EmbeddingProvider[] = [];
   for (const name of names) {
     if (name === "local") {
+      const local = new MiniLMEmbeddingProvider();
       try {
-        await loadUseLite();
+        await local.ready();
       } catch (err) {
+        await local.close();
         if (requested) throw err;
         const reason = `model did not load: ${(err as Error).message}`;
         log(`skipping local: ${reason}`);
         skipped.push({ name, reason });
         continue;
       }
+      providers.push(local);
+      continue;
     }
     providers.push(createEmbeddingProvider({
       provider: name,
@@ -125,10 +142,11 @@ export async function runEval(
       );
     }
     const sweep: RunSummary[] = [];
+    const floors: EvalResult["floors"] = [];
     const providerInfo: EvalResult["providers"] = [];
     for (const provider of providers) {
       const t0 = performance.now();
-      await embedFixture(db, fixture, provider);
+      await embedFixture(db, fixture, provider, args.chunks);
       const vectors = await provider.embed(queries.map((q) => q.query));
       const embedS = (performance.now() - t0) / 1000;
       providerInfo.push({ name: provider.name, model: provider.model, embed_s: embedS });
@@ -146,12 +164,46 @@ export async function runEval(
         const config = { mode: "hybrid" as const, keywordQuery, model, ...base };
         runs.push(await run(config, provider.name, vectors, true));
       }
+      runs.push(
+        await run(
+          { mode: "hybrid", keywordQuery: "as-is", model, ...base, floor: NO_FLOOR },
+          provider.name,
+          vectors,
+          true,
+        ),
+      );
+      if (args.floorSweep) {
+        const config = {
+          mode: "hybrid" as const,
+          keywordQuery: "as-is" as const,
+          model,
+          ...base,
+          floor: NO_FLOOR,
+          depth: 30,
+        };
+        const deep = await runQueries(fixture, queries, vectors, config);
+        const withCoverage = await addCoverage(db, fixture, queries, deep);
+        const calibration = calibrateFloor(queries, withCoverage);
+        floors.push({ provider: provider.name, model, ...calibration, runs: withCoverage });
+        log(`${provider.name}: floor ${JSON.stringify(calibration.chosen)}`);
+      }
       if (!args.sweep) continue;
       for (const keywordQuery of variants) {
         for (const rrfK of args.rrfKs) {
           for (const weights of args.weights) {
-            const config = { mode: "hybrid" as const, keywordQuery, model, rrfK, weights };
-            sweep.push(await run(config, provider.name, vectors, false));
+            for (const coveragePower of args.coveragePowers) {
+              // The floor only removes hits: ranking is compared without it.
+              const config = {
+                mode: "hybrid" as const,
+                keywordQuery,
+                model,
+                rrfK,
+                weights,
+                floor: NO_FLOOR,
+                coveragePower,
+              };
+              sweep.push(await run(config, provider.name, vectors, false));
+            }
           }
         }
       }
@@ -162,7 +214,7 @@ export async function runEval(
     const overlapByType: Record<string, number> = {};
     for (const type of QUERY_TYPES) {
       const of = overlap.filter((_, i) => queries[i].type === type);
-      byType[type] = of.length;
+      if (of.length) byType[type] = of.length;
       if (of.length) overlapByType[type] = of.reduce((a, b) => a + b, 0) / of.length;
     }
     return {
@@ -187,6 +239,7 @@ export async function runEval(
       skipped_providers: skipped,
       runs,
       sweep,
+      floors,
     };
   } finally {
     if (fixture && db.kind === "postgres") await dropFixture(db, fixture);
