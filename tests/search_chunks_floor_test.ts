@@ -10,7 +10,8 @@ import { HashEmbeddingProvider } from "../shared/embeddings/hash.ts";
 import { EMBEDDING_DIMENSIONS } from "../shared/embeddings/types.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
-import { dropUsers, newTestUser, searchAs, setEmbedding, unitVector } from "./helpers/search.ts";
+import { searchAs, setEmbedding, unitVector } from "./helpers/search.ts";
+import { dropUsers, newTestUser } from "./helpers/users.ts";
 
 const hash = new HashEmbeddingProvider();
 

@@ -1,9 +1,10 @@
 /** The evaluation pipeline behind `deno task eval`: set → database → searches → summaries. */
 import { migrate } from "../../shared/db/migrate.ts";
-import { openPglite } from "../../shared/db/pglite.ts";
+import { openPglite } from "../local/pglite.ts";
 import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { createEmbeddingProvider } from "../../shared/embeddings/index.ts";
+import { LOCAL_PROVIDERS } from "../local/embeddings/index.ts";
 import type { EmbeddingProvider, ProviderName } from "../../shared/embeddings/types.ts";
 import { MiniLMEmbeddingProvider } from "../local/embeddings/minilm.ts";
 import { type EvalSet, loadEvalSet, QUERY_TYPES } from "../../shared/eval/dataset.ts";
@@ -87,7 +88,7 @@ async function chooseProviders(
         baseURL: env.OPENAI_BASE_URL,
         model: env.EMBEDDING_MODEL,
       },
-    }));
+    }, LOCAL_PROVIDERS));
   }
   return providers;
 }

@@ -4,7 +4,7 @@ import { EMBEDDING_DIMENSIONS } from "../../shared/embeddings/types.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { exportRecords } from "../../shared/transfer/export.ts";
 import { formatRecord, type MemoryRecord } from "../../shared/transfer/format.ts";
-import { newDbUser } from "./foundation.ts";
+import { newTestUser } from "./users.ts";
 
 export const MODEL = "test-model";
 
@@ -27,7 +27,7 @@ const vector = (seed: number) =>
 
 /** A user with two projects and memories using every column; four embedded by `model`. */
 export async function seedUser(db: Database, model = MODEL): Promise<string> {
-  const userId = await newDbUser(db);
+  const userId = await newTestUser(db, "transfer");
   const service = new MemoryService(db);
   await service.createProject(userId, {
     name: "Project Ω",

@@ -224,7 +224,7 @@ Settings: **m = 16, ef_construction = 200** (was 64; migration \`20261124000600_
 **hnsw.ef_search = 100** and iterative_scan = relaxed_order on \`private.semantic_matches\`
 (unchanged). Guarded by \`tests/hnsw_settings_test.ts\`.
 
-- **Dense semantic vectors are easy.** With \`use-lite-512\` (5000 memories) recall@10 is 1.000 from
+- **Dense semantic vectors are easy.** With dense sentence embeddings (use-lite-512 in that run, 5000 memories) recall@10 is 1.000 from
   ef_search 40 on every path (at ef_search 100: 0.994 with the old 16:64 graph, 0.97-0.99 with
   8:32); there is little to tune there, and the
   figures above are the ones production providers (local, OpenAI, gte-small) resemble.
