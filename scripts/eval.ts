@@ -33,6 +33,13 @@ async function main(): Promise<number> {
   console.log(`\n${typeTable(result.runs)}`);
   if (result.sweep.length) console.log(`\nHybrid sweep\n${sweepTable(result.sweep)}`);
   if (result.floors.length) console.log(`\nRelevance floor\n${floorTable(result.floors)}`);
+  if (result.ingest) console.log(`\nIngest through the REST API\n${JSON.stringify(result.ingest)}`);
+  for (const p of result.providers) {
+    const q = p.query_embedding_ms;
+    console.log(
+      `query embedding, ${p.model}: p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms`,
+    );
+  }
   for (const s of result.skipped_providers) console.log(`\nskipped ${s.name}: ${s.reason}`);
 
   await Deno.mkdir(args.out, { recursive: true });

@@ -16,6 +16,9 @@ export const USAGE = `Usage: deno task eval [options]
                       "a or b" syntax): what OR semantics on the keyword side would give
   --floor-sweep       calibrate the relevance floor per provider (docs/eval.md)
   --chunks SIZE:OVERLAP  chunking of long memories in characters (default 900:200)
+  --ingest api        load the set through a started embedded stack's REST bulk import
+                      (scripts/lib/bulk_ingest.ts) and let its embed pipeline embed it with
+                      the local model, instead of saving and embedding in-process
   --out DIR           where eval-<timestamp>.json goes; default bench-results
   --help              this text
 
@@ -41,6 +44,8 @@ export interface EvalArgs {
   /** Also evaluate the keyword side with OR-ed query words. */
   keywordOr: boolean;
   floorSweep: boolean;
+  /** How memories get in: the service in-process, or the stack's REST bulk import. */
+  ingest: "service" | "api";
   chunks?: ChunkOptions;
   out: string;
   help: boolean;
@@ -88,6 +93,13 @@ function parseCoveragePower(s: string): number {
   return power;
 }
 
+function parseIngest(value: string): "service" | "api" {
+  if (value !== "service" && value !== "api") {
+    throw new Error(`--ingest: "${value}" is not service or api`);
+  }
+  return value;
+}
+
 function parseChunks(value: string): ChunkOptions {
   const [size, overlap] = value.split(":").map(Number);
   if (!(Number.isInteger(size) && Number.isInteger(overlap) && overlap >= 0 && size > overlap)) {
@@ -110,6 +122,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       "keyword-or": { type: "boolean", default: false },
       "floor-sweep": { type: "boolean", default: false },
       chunks: { type: "string" },
+      ingest: { type: "string", default: "service" },
       out: { type: "string", default: "bench-results" },
       help: { type: "boolean", default: false },
     },
@@ -132,6 +145,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       values["coverage-power"] !== undefined,
     keywordOr: values["keyword-or"]!,
     floorSweep: values["floor-sweep"]!,
+    ingest: parseIngest(values.ingest!),
     chunks: values.chunks ? parseChunks(values.chunks) : undefined,
     out: values.out!,
     help: values.help!,

@@ -17,6 +17,7 @@ import {
   lexicalOverlap,
   loadFixture,
 } from "./fixture.ts";
+import { type IngestStats, ingestThroughApi } from "./ingest_api.ts";
 import { calibrateFloor, type DeepRun, type FloorCalibration } from "./floor.ts";
 import { type RunSummary, summarise } from "./report.ts";
 import { type KeywordQuery, MATCH_COUNT, runQueries, type SearchConfig } from "./search.ts";
@@ -36,12 +37,20 @@ export interface EvalResult {
     lexical_overlap: Record<string, number>;
   };
   match_count: number;
-  providers: { name: string; model: string; embed_s: number }[];
+  providers: {
+    name: string;
+    model: string;
+    embed_s: number;
+    /** One query at a time, as a search embeds it (no cache). */
+    query_embedding_ms: { p50: number; p95: number };
+  }[];
   skipped_providers: { name: string; reason: string }[];
   /** keyword once, then semantic and hybrid (defaults) per provider. */
   runs: RunSummary[];
   /** Hybrid runs of the --rrf-k × --weights sweep (empty without those flags). */
   sweep: RunSummary[];
+  /** --ingest api: how long the bulk import and the embedding of everything took. */
+  ingest: IngestStats | null;
   /** Relevance-floor calibration per provider (--floor-sweep). */
   floors: ({ provider: string; model: string; runs: DeepRun[] } & FloorCalibration)[];
 }
@@ -93,6 +102,19 @@ async function chooseProviders(
   return providers;
 }
 
+/** Latency of embedding one query text, as search does on a cache miss. */
+async function queryEmbeddingMs(provider: EmbeddingProvider, texts: string[]) {
+  const ms: number[] = [];
+  for (const text of texts) {
+    const t0 = performance.now();
+    await provider.embed([text]);
+    ms.push(performance.now() - t0);
+  }
+  ms.sort((a, b) => a - b);
+  const at = (q: number) => ms[Math.min(ms.length - 1, Math.floor(ms.length * q))] ?? 0;
+  return { p50: at(0.5), p95: at(0.95) };
+}
+
 async function openDb(pg: boolean): Promise<Database> {
   if (!pg) return await openPglite();
   const url = Deno.env.get("DATABASE_URL");
@@ -114,9 +136,17 @@ export async function runEval(
 
   const db = await openDb(args.pg);
   let fixture: Fixture | undefined;
+  let ingest: IngestStats | null = null;
   try {
     await migrate(db);
-    fixture = await loadFixture(db, memories);
+    if (args.ingest === "api") {
+      const loaded = await ingestThroughApi(db, memories);
+      fixture = loaded.fixture;
+      ingest = loaded.stats;
+      log(`ingest: ${JSON.stringify(ingest)}`);
+    } else {
+      fixture = await loadFixture(db, memories);
+    }
     log(`saved ${fixture.rowId.size} memories as one user (${db.kind})`);
     const overlap = await lexicalOverlap(db, fixture, queries);
 
@@ -147,10 +177,17 @@ export async function runEval(
     const providerInfo: EvalResult["providers"] = [];
     for (const provider of providers) {
       const t0 = performance.now();
-      await embedFixture(db, fixture, provider, args.chunks);
+      // Through the API the stack's pipeline has embedded them with its model already.
+      if (ingest?.model !== provider.model) await embedFixture(db, fixture, provider, args.chunks);
       const vectors = await provider.embed(queries.map((q) => q.query));
       const embedS = (performance.now() - t0) / 1000;
-      providerInfo.push({ name: provider.name, model: provider.model, embed_s: embedS });
+      const queryMs = await queryEmbeddingMs(provider, queries.slice(0, 50).map((q) => q.query));
+      providerInfo.push({
+        name: provider.name,
+        model: provider.model,
+        embed_s: embedS,
+        query_embedding_ms: queryMs,
+      });
       log(`${provider.name}: embedded memories and queries in ${embedS.toFixed(1)} s`);
       const model = provider.model;
       runs.push(
@@ -241,6 +278,7 @@ export async function runEval(
       runs,
       sweep,
       floors,
+      ingest,
     };
   } finally {
     if (fixture && db.kind === "postgres") await dropFixture(db, fixture);
