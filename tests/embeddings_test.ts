@@ -14,7 +14,7 @@ import {
 } from "../shared/embeddings/index.ts";
 import { tokenize } from "../shared/embeddings/hash.ts";
 import { MAX_INPUT_CHARS, truncateForOpenAI } from "../shared/embeddings/openai.ts";
-import { batches } from "../shared/embeddings/batch.ts";
+import { batches, batchesBy } from "../shared/embeddings/batch.ts";
 import { toColumnVector } from "../shared/embeddings/pad.ts";
 import { fakeVector, startFakeOpenAI } from "./helpers/fake_openai.ts";
 
@@ -60,6 +60,14 @@ Deno.test("batches respects the item and character limits and keeps order", () =
     ["e"],
   ]);
   assert.deepEqual(batches([], 3), []);
+  // By weight only (the embed worker: whole memories, at most 4 chunks a batch).
+  const chunkCounts = [1, 3, 1, 5, 2, 2];
+  assert.deepEqual(batchesBy([0, 1, 2, 3, 4, 5], Infinity, (i) => chunkCounts[i], 4), [
+    [0, 1],
+    [2],
+    [3], // heavier than the cap: alone
+    [4, 5],
+  ]);
 });
 
 // ---------------------------------------------------------------------------------------------

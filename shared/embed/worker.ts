@@ -1,4 +1,5 @@
 import type { Queryable } from "../db/types.ts";
+import { batchesBy } from "../embeddings/batch.ts";
 import { CHUNK_DEFAULTS, type ChunkOptions, embeddingTexts } from "../embeddings/chunks.ts";
 import type { EmbeddingProvider } from "../embeddings/types.ts";
 
@@ -87,7 +88,10 @@ export async function embedMemories(
   // Batch by batch, each stored as soon as it is embedded: if the function dies midway (a
   // platform time limit, a crash), the rows done so far are kept and a retry has less to do.
   const texts = todo.map((r) => embeddingTexts(r, opts.chunks ?? CHUNK_DEFAULTS));
-  for (const batch of rowBatches(texts, EMBED_TEXTS_PER_BATCH)) {
+  // Whole memories per batch, up to EMBED_TEXTS_PER_BATCH texts (a longer one goes alone).
+  const rowIndexes = todo.map((_, i) => i);
+  const perBatch = batchesBy(rowIndexes, Infinity, (i) => texts[i].length, EMBED_TEXTS_PER_BATCH);
+  for (const batch of perBatch) {
     const rows = batch.map((i) => todo[i]);
     let vectors: number[][];
     try {
@@ -107,25 +111,6 @@ export async function embedMemories(
     for (const r of rows) (written.has(r.id) ? outcome.embedded : outcome.skipped).push(r.id);
   }
   return outcome;
-}
-
-/** Consecutive row indexes grouped so that each group has at most `maxTexts` texts (a row with
- * more gets a group of its own). */
-function rowBatches(texts: string[][], maxTexts: number): number[][] {
-  const out: number[][] = [];
-  let current: number[] = [];
-  let count = 0;
-  texts.forEach((t, i) => {
-    if (current.length > 0 && count + t.length > maxTexts) {
-      out.push(current);
-      current = [];
-      count = 0;
-    }
-    current.push(i);
-    count += t.length;
-  });
-  if (current.length > 0) out.push(current);
-  return out;
 }
 
 /**
