@@ -48,6 +48,16 @@ Deno.test("minilm: inference runs off the serving thread", async () => {
   assert.ok(ticks > Math.max(20, elapsed / 50), `${ticks} ticks in ${elapsed.toFixed(0)} ms`);
 });
 
+Deno.test("minilm: providers in one process share one model thread", async () => {
+  // A second copy of the native runtime in another worker isolate would crash the process.
+  const other = new MiniLMEmbeddingProvider();
+  const [a, b] = await Promise.all([
+    provider.embed(["shared model thread"]),
+    other.embed(["shared model thread"]),
+  ]);
+  assert.deepEqual(a, b);
+});
+
 Deno.test("minilm: input is capped at 256 tokens, so only the head of a long text counts", async () => {
   // 300 words of one token each: the window ends long before the differing tails.
   const head = Array.from({ length: 300 }, () => "cache").join(" ");

@@ -80,7 +80,6 @@ async function chooseProviders(
       try {
         await local.ready();
       } catch (err) {
-        await local.close();
         if (requested) throw err;
         const reason = `model did not load: ${(err as Error).message}`;
         log(`skipping local: ${reason}`);
