@@ -175,7 +175,7 @@ testEachBackend(
       await search.search(alice, { query: `${word} more` });
       assert.equal(embedder.calls, 2);
       // Another model never reuses these vectors.
-      const otherModel = new SpyEmbedder("hash-v2");
+      const otherModel = new SpyEmbedder("hash-v3");
       await make({ embedder: otherModel, cache }).search(alice, { query: word });
       assert.equal(otherModel.calls, 1);
       await search.close();
@@ -210,7 +210,14 @@ testEachBackend(
       embedder.fail = false;
       const healed = await search.search(alice, { query: word });
       assert.equal(healed.effective_mode, "hybrid");
-      assert.deepEqual(healed.notes, []);
+      // Alice has no memories: the only note is that nothing relevant was found.
+      assert.equal(healed.notes.length, 1);
+      assert.match(healed.notes[0], /^Nothing relevant found/);
+      // And one with something to find carries no note.
+      const { memory } = await new MemoryService(db).save(alice, { content: `${word} is here` });
+      const found = await search.search(alice, { query: word, mode: "keyword" });
+      assert.deepEqual(found.hits.map((h) => h.id), [memory.id]);
+      assert.deepEqual(found.notes, []);
       await search.close();
     }),
 );
