@@ -1,7 +1,7 @@
 import type { Database } from "../../shared/db/types.ts";
 import { generateWebhookSecret } from "../../shared/embed/secret.ts";
 import { MAX_EMBED_ATTEMPTS } from "../../shared/embed/worker.ts";
-import { log } from "../../shared/log.ts";
+import { startPeriodic } from "../../shared/periodic.ts";
 import { installPgNetStandIn } from "../dev/pg_net/install.ts";
 import { type NetRelay, type NetRelayOptions, startNetRelay } from "../dev/pg_net/relay.ts";
 import {
@@ -84,26 +84,25 @@ export async function startEmbedPipeline(
   for (const key of keys) await setSetting(db, key, embedUrl);
   const relay = standIn ? await startNetRelay(db, opts.relay) : null;
 
-  let sweeping: Promise<number> | null = null;
-  const sweep = (): Promise<number> =>
-    sweeping ??= db.query<{ sent: number }>(
-      `select private.embed_sweep($1, $2::bigint * interval '1 ms', $3::bigint * interval '1 ms',
-         $4) as sent`,
-      [s.batchSize, s.pendingAfterMs, s.backoffBaseMs, s.maxAttempts],
-    ).then(([row]) => Number(row.sent), (err) => {
-      log.warn("embed sweep failed", err);
-      return 0;
-    }).finally(() => (sweeping = null));
-
-  const timer = setInterval(() => void sweep(), s.intervalMs);
+  const sweeper = startPeriodic(
+    async () => {
+      const [row] = await db.query<{ sent: number }>(
+        `select private.embed_sweep($1, $2::bigint * interval '1 ms', $3::bigint * interval '1 ms',
+           $4) as sent`,
+        [s.batchSize, s.pendingAfterMs, s.backoffBaseMs, s.maxAttempts],
+      );
+      return Number(row.sent);
+    },
+    { label: "embed sweep", intervalMs: s.intervalMs },
+  );
+  const sweep = async () => await sweeper.run() ?? 0;
   await sweep();
 
   return {
     relay,
     sweep,
     async stop() {
-      clearInterval(timer);
-      await sweeping;
+      await sweeper.stop();
       await relay?.stop();
       // Only where no other stack has taken the webhook over meanwhile.
       for (const key of keys) await deleteSettingIf(db, key, embedUrl);
