@@ -1,11 +1,7 @@
-import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { insightsQuerySchema, InsightsService } from "../analytics/insights.ts";
 import type { AppContext } from "../app/context.ts";
-import { badRequest } from "../errors.ts";
-import { errorResponse } from "./errors.ts";
-import { enforceRateLimit } from "./rate_limit.ts";
-import { type ApiEnv, userOf, valid } from "./validate.ts";
+import { createApiApp } from "./api_app.ts";
+import { userOf, valid } from "./validate.ts";
 
 /**
  * REST API of the `analytics` function, mounted where Supabase routes it: /analytics/…
@@ -14,23 +10,7 @@ import { type ApiEnv, userOf, valid } from "./validate.ts";
  */
 export function createAnalyticsApi(ctx: AppContext) {
   const insights = new InsightsService(ctx.db);
-  const app = new Hono<ApiEnv>().basePath("/analytics");
-
-  app.onError((err) =>
-    errorResponse(
-      err instanceof HTTPException && err.status < 500
-        ? badRequest(err.message || "Bad request")
-        : err,
-    )
-  );
-  app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${c.req.path}` } }, 404)
-  );
-  app.use("*", async (c, next) => {
-    c.set("principal", await ctx.auth.authenticate(c.req.raw));
-    await enforceRateLimit(ctx.rateLimiter, c.get("principal"));
-    await next();
-  });
+  const app = createApiApp(ctx, { basePath: "/analytics" });
 
   app.get(
     "/insights",
