@@ -10,9 +10,6 @@
  */
 import assert from "node:assert/strict";
 import { openPostgres } from "../shared/db/postgres.ts";
-import { isWriteToClosedConnection } from "../shared/db/postgres_guard.ts";
-import { toAppError } from "../shared/errors.ts";
-import { errorResponse } from "../shared/http/errors.ts";
 import { waitForEmbeddings } from "./helpers/embed.ts";
 import { assertEmbeddedAs } from "./helpers/faults.ts";
 import { connectMcp } from "./helpers/mcp.ts";
@@ -21,42 +18,6 @@ import { waitFor } from "./helpers/wait.ts";
 
 const FAULTS_DATABASE_URL = Deno.env.get("FAULTS_DATABASE_URL");
 const MEMORIES = "/functions/v1/memories";
-
-Deno.test("errors: a database that cannot be reached is a 503 to retry, not a 500", async () => {
-  const unreachable = [
-    "ECONNREFUSED", // nothing listens: the server is down
-    "ECONNRESET",
-    "CONNECTION_CLOSED", // postgres.js: the socket closed under a query
-    "CONNECT_TIMEOUT",
-    "57P01", // admin_shutdown: terminated by a fast shutdown
-    "57P03", // cannot_connect_now: starting up or shutting down
-    "08006", // connection_failure
-    "53300", // too_many_connections
-  ];
-  for (const code of unreachable) {
-    const res = errorResponse(Object.assign(new Error("connection trouble"), { code }));
-    assert.equal(res.status, 503, code);
-    assert.equal(res.headers.get("retry-after"), "1");
-    const body = await res.json();
-    assert.equal(body.error.code, "unavailable");
-    assert.match(body.error.message, /database is unavailable.*retry/);
-  }
-  // Other server errors stay internal errors.
-  assert.equal(
-    toAppError(Object.assign(new Error("no such table"), { code: "42P01" })).status,
-    500,
-  );
-  assert.equal(toAppError(new Error("plain")).status, 500);
-});
-
-Deno.test("postgres guard: recognises only the driver's write to a closed connection", () => {
-  const nullWrite = new TypeError("Cannot read properties of null (reading 'write')");
-  nullWrite.stack =
-    `${nullWrite.message}\n    at Immediate.nextWrite (postgres/src/connection.js:255:22)`;
-  assert.equal(isWriteToClosedConnection(nullWrite), true);
-  assert.equal(isWriteToClosedConnection(new TypeError(nullWrite.message)), false);
-  assert.equal(isWriteToClosedConnection(new Error("Cannot read properties of null")), false);
-});
 
 /** A save that did not go through: what the client saw. */
 interface Failure {
