@@ -9,8 +9,9 @@ import { MAX_BODY_BYTES } from "./body_limit.ts";
 import { userOf, valid } from "./validate.ts";
 
 const KEYS: Record<string, Principal> = {
-  "Bearer rw": { userId: "u-rw", scopes: ["read", "write"], via: "api_key" },
-  "Bearer ro": { userId: "u-ro", scopes: ["read"], via: "api_key" },
+  "Bearer rw": { userId: "u-rw", scopes: ["read", "write"], via: "api_key", keyId: "k1" },
+  "Bearer rw2": { userId: "u-rw", scopes: ["read", "write"], via: "api_key", keyId: "k2" },
+  "Bearer ro": { userId: "u-ro", scopes: ["read"], via: "api_key", keyId: "k3" },
 };
 
 /** An app from the factory with a few routes that throw what hono and handlers throw. */
@@ -106,7 +107,9 @@ Deno.test("api app: authenticates, rate-limits and checks the write scope before
   });
   assert.equal(readOnly.status, 403);
   assert.match(readOnly.body.error.message, /read-only/);
-  assert.deepEqual((await send(app, "/me")).body, { user: "u-rw" });
+  // Another key of the same user draws on the same budget: more keys buy no more requests.
+  const other = await send(app, "/me", { headers: { authorization: "Bearer rw2" } });
+  assert.deepEqual(other.body, { user: "u-rw" });
   const limited = await send(app, "/me"); // u-rw's third request, over the limit of 2
   assert.equal(limited.status, 429);
   assert.equal(limited.body.error.code, "rate_limited");
