@@ -34,15 +34,16 @@ function manualJob() {
   };
 }
 
-Deno.test("periodic: runs after the first delay, then the interval after each run ends", async () => {
+/** A periodic manual job on a fake clock. */
+function startManual(intervalMs: number, firstRunAfterMs: number) {
   const clock = new FakeClock();
   const m = manualJob();
-  const p = startPeriodic(m.job, {
-    label: "test",
-    intervalMs: 1_000,
-    firstRunAfterMs: 10,
-    timers: clock,
-  });
+  const p = startPeriodic(m.job, { label: "test", intervalMs, firstRunAfterMs, timers: clock });
+  return { clock, m, p };
+}
+
+Deno.test("periodic: runs after the first delay, then the interval after each run ends", async () => {
+  const { clock, m, p } = startManual(1_000, 10);
   await clock.advance(9);
   assert.equal(m.starts, 0);
   await clock.advance(1);
@@ -85,14 +86,7 @@ Deno.test("periodic: failing runs wait longer each time (capped); a success rese
 });
 
 Deno.test("periodic: stop() during a run waits for it and schedules nothing after", async () => {
-  const clock = new FakeClock();
-  const m = manualJob();
-  const p = startPeriodic(m.job, {
-    label: "test",
-    intervalMs: 50,
-    firstRunAfterMs: 0,
-    timers: clock,
-  });
+  const { clock, m, p } = startManual(50, 0);
   await clock.advance(0);
   assert.equal(m.starts, 1);
   let stopped = false;
@@ -110,10 +104,9 @@ Deno.test("periodic: stop() during a run waits for it and schedules nothing afte
 Deno.test("periodic: interval 0 sets no timer; run() still works and reports failure as undefined", async () => {
   const clock = new FakeClock();
   let calls = 0;
-  const p = startPeriodic(async () => {
+  const p = startPeriodic(() => {
     calls++;
-    if (calls === 2) throw new Error("boom");
-    return calls;
+    return calls === 2 ? Promise.reject(new Error("boom")) : Promise.resolve(calls);
   }, { label: "test", intervalMs: 0, timers: clock });
   assert.equal(clock.pending, 0);
   assert.equal(await p.run(), 1);
