@@ -12,7 +12,7 @@ import { installPgNetStandIn } from "../scripts/dev/pg_net/install.ts";
 import { startNetRelay } from "../scripts/dev/pg_net/relay.ts";
 import { pgliteDir } from "../scripts/local/state.ts";
 import { migrate } from "../shared/db/migrate.ts";
-import { openPglite } from "../shared/db/pglite.ts";
+import { openPglite } from "../scripts/local/pglite.ts";
 import type { Database } from "../shared/db/types.ts";
 import { type Backend, openScratchDb, testEachBackend } from "./helpers/db.ts";
 import { embeddingState, waitForEmbeddings } from "./helpers/embed.ts";

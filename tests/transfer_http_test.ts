@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../shared/config.ts";
 import { HASH_MODEL } from "../shared/embeddings/hash.ts";
-import { openPglite } from "../shared/db/pglite.ts";
+import { openPglite } from "../scripts/local/pglite.ts";
 import type { Database } from "../shared/db/types.ts";
 import { startStack } from "../scripts/local/stack.ts";
 import { pgliteDir, removeState, writeState } from "../scripts/local/state.ts";

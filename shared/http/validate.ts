@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import type { Context, Next } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Principal } from "../auth/authenticate.ts";
 import { AppError, badRequest } from "../errors.ts";
 import { formatIssues, uuid } from "../memory/schemas.ts";

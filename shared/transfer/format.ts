@@ -6,7 +6,7 @@
  * as they are. `user_id`, `project_id`, `content_hash` and `embedding_status` describe the
  * source and are informational: import recomputes or reassigns them.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { sha256Hex } from "../auth/api_keys.ts";
 import { EMBEDDING_DIMENSIONS } from "../embeddings/types.ts";
 import { AppError } from "../errors.ts";

@@ -1,6 +1,6 @@
 import { scratchDatabase } from "../../scripts/bench/lib/scratch_db.ts";
 import { migrate } from "../../shared/db/migrate.ts";
-import { openPglite } from "../../shared/db/pglite.ts";
+import { openPglite } from "../../scripts/local/pglite.ts";
 import { openPostgres, type PostgresOptions } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 

@@ -6,7 +6,7 @@
 import { asUser } from "../../shared/db/as_user.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { embeddingText, toVectorLiteral } from "../../shared/embed/worker.ts";
-import { LocalEmbeddingProvider } from "../../shared/embeddings/local.ts";
+import { LocalEmbeddingProvider } from "../../scripts/local/embeddings/use_lite.ts";
 import { defaultProject } from "../../shared/memory/projects.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { searchRpc, type SearchRpcArgs } from "../../shared/search/rpc.ts";
