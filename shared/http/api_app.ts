@@ -1,13 +1,19 @@
 import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { HTTPException } from "hono/http-exception";
-import { requireScope } from "../auth/authenticate.ts";
-import type { AppContext } from "../app/context.ts";
+import { type Authenticator, requireScope } from "../auth/authenticate.ts";
+import type { RateLimiter } from "../cache/types.ts";
 import { AppError } from "../errors.ts";
 import { MAX_BODY_BYTES, payloadTooLarge } from "./body_limit.ts";
 import { errorResponse } from "./errors.ts";
 import { enforceRateLimit } from "./rate_limit.ts";
 import type { ApiEnv } from "./validate.ts";
+
+/** What every API app needs, whatever else its function uses. */
+export interface ApiAppContext {
+  auth: Authenticator;
+  rateLimiter: RateLimiter;
+}
 
 export interface ApiAppOptions {
   /** Where Supabase routes the function, e.g. "/memories". */
@@ -44,7 +50,7 @@ function fromHttpException(err: HTTPException): unknown {
  * scope. Routes read the caller with `userOf(c)`.
  */
 export function createApiApp(
-  ctx: Pick<AppContext, "auth" | "rateLimiter">,
+  ctx: ApiAppContext,
   opts: ApiAppOptions,
 ): Hono<ApiEnv> {
   const app = new Hono<ApiEnv>().basePath(opts.basePath);
