@@ -1,4 +1,5 @@
 import { log } from "./log.ts";
+import { Backoff, REAL_TIMERS, type Timers } from "./periodic.ts";
 
 export interface BatcherOptions<T> {
   /** Writes one batch; a rejection is logged and the batch dropped (best effort by design). */
@@ -9,6 +10,12 @@ export interface BatcherOptions<T> {
   maxPending?: number;
   /** Names the batcher in the log line of a failed write. */
   label?: string;
+  /**
+   * Longest wait after failed writes: the wait doubles from flushAfterMs with each failure in
+   * a row, up to this (default 60 s), so a lost database costs few log lines.
+   */
+  maxBackoffMs?: number;
+  timers?: Timers;
 }
 
 /** Supabase Edge Runtime keeps the isolate alive for promises handed to waitUntil. */
@@ -21,16 +28,30 @@ export function waitUntil(promise: Promise<unknown>): void {
  * Collects items on the request path and writes them later, in batches, off it: `add` is
  * synchronous and never waits for the database. A write starts `flushAfterMs` after the first
  * pending item or as soon as `maxPending` are waiting; writes run one at a time, in order.
+ * After a failed write the next waits longer (exponential, capped), and meanwhile at most
+ * `maxPending` items are kept: the oldest give way.
  */
 export class Batcher<T> {
   readonly #opts: Required<BatcherOptions<T>>;
+  readonly #backoff: Backoff;
   #pending: T[] = [];
-  #timer: ReturnType<typeof setTimeout> | undefined;
+  #timer: unknown;
   #wake: (() => void) | undefined;
   #writing: Promise<void> = Promise.resolve();
 
   constructor(opts: BatcherOptions<T>) {
-    this.#opts = { flushAfterMs: 1_000, maxPending: 500, label: "batch", ...opts };
+    this.#opts = {
+      flushAfterMs: 1_000,
+      maxPending: 500,
+      label: "batch",
+      maxBackoffMs: 60_000,
+      timers: REAL_TIMERS,
+      ...opts,
+    };
+    this.#backoff = new Backoff(
+      this.#opts.flushAfterMs,
+      Math.max(this.#opts.flushAfterMs, this.#opts.maxBackoffMs),
+    );
   }
 
   get pending(): number {
@@ -38,8 +59,11 @@ export class Batcher<T> {
   }
 
   add(item: T): void {
+    const full = this.#pending.length >= this.#opts.maxPending;
+    const failing = this.#backoff.failures > 0;
+    if (full && failing) this.#pending.shift();
     this.#pending.push(item);
-    if (this.#pending.length >= this.#opts.maxPending) this.#fire();
+    if (this.#pending.length >= this.#opts.maxPending && !failing) this.#fire();
     else this.#schedule();
   }
 
@@ -62,12 +86,12 @@ export class Batcher<T> {
     // On Supabase the isolate may be frozen once the response is out: keep it alive until the
     // timer's write is done.
     const done = new Promise<void>((resolve) => (this.#wake = resolve));
-    this.#timer = setTimeout(() => this.#fire(), this.#opts.flushAfterMs);
+    this.#timer = this.#opts.timers.setTimeout(() => this.#fire(), this.#backoff.delay);
     waitUntil(done);
   }
 
   #fire(): void {
-    clearTimeout(this.#timer);
+    this.#opts.timers.clearTimeout(this.#timer);
     this.#timer = undefined;
     const wake = this.#wake;
     this.#wake = undefined;
@@ -79,8 +103,13 @@ export class Batcher<T> {
     if (batch.length === 0) return;
     try {
       await this.#opts.write(batch);
+      this.#backoff.succeed();
     } catch (err) {
-      log.warn(`${this.#opts.label}: write of ${batch.length} items failed; dropped`, err);
+      const wait = this.#backoff.fail();
+      log.warn(
+        `${this.#opts.label}: write of ${batch.length} items failed (${this.#backoff.failures} in a row); dropped; next write in ${wait} ms at the earliest`,
+        err,
+      );
     }
   }
 }

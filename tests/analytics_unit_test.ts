@@ -1,6 +1,5 @@
-/** Analytics building blocks: client detection, the batcher, the request source. */
+/** Analytics building blocks: client detection, the request source (the batcher: shared/batcher_test.ts). */
 import assert from "node:assert/strict";
-import { Batcher } from "../shared/batcher.ts";
 import {
   clientFromHeaders,
   mcpClients,
@@ -64,33 +63,4 @@ Deno.test("analytics request source: set per request, absent outside", async () 
     client: { name: "agent", version: "2" },
   });
   assert.equal(currentSource(), null);
-});
-
-Deno.test("analytics batcher: writes by size, by time and on close; failures are dropped", async () => {
-  const written: number[][] = [];
-  let fail = false;
-  const batcher = new Batcher<number>({
-    flushAfterMs: 30,
-    maxPending: 3,
-    write: (batch) => {
-      if (fail) return Promise.reject(new Error("db down"));
-      written.push(batch);
-      return Promise.resolve();
-    },
-  });
-  for (const n of [1, 2, 3]) batcher.add(n); // the third starts a write at once
-  await batcher.flush();
-  assert.deepEqual(written, [[1, 2, 3]]);
-  batcher.add(4);
-  assert.equal(batcher.pending, 1);
-  await new Promise((r) => setTimeout(r, 80)); // the timer writes it
-  assert.deepEqual(written, [[1, 2, 3], [4]]);
-  fail = true;
-  batcher.add(5);
-  await batcher.flush(); // logged and dropped, not thrown
-  fail = false;
-  batcher.add(6);
-  await batcher.close();
-  assert.deepEqual(written, [[1, 2, 3], [4], [6]]);
-  assert.equal(batcher.pending, 0);
 });

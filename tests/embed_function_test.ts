@@ -10,7 +10,6 @@ import { asUser } from "../shared/db/as_user.ts";
 import type { Database } from "../shared/db/types.ts";
 import { createEmbedHandler } from "../shared/embed/handler.ts";
 import { MAX_EMBED_ATTEMPTS } from "../shared/embed/worker.ts";
-import { embeddingText } from "../shared/embed/worker.ts";
 import {
   EmbeddingError,
   type EmbeddingProvider,
@@ -90,9 +89,8 @@ testEachBackend(
       assert.equal(after.status, "ready");
       assert.equal(after.model, "hash-v2");
       assert.ok(after.embeddedAt);
-      const [expected] = await hash.embed([
-        embeddingText({ title: "HNSW", content: "Use pgvector's HNSW index for cosine search" }),
-      ]);
+      // The vector covers the title, then a blank line, then the content.
+      const [expected] = await hash.embed(["HNSW\n\nUse pgvector's HNSW index for cosine search"]);
       assertSameVector(after.vector, expected);
     }),
 );

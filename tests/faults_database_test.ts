@@ -1,17 +1,15 @@
 /**
- * Fault: the PostgreSQL server restarts while clients keep saving over REST and MCP. Every
- * save the API acknowledged is stored with its exact content; saves during the outage get a
- * clear, retryable 503 (never a 500 or a hang) and succeed when retried; afterwards the stack
- * recovers by itself (the pool reconnects, so does the relay's LISTEN) and every memory is
- * embedded. The server restarted is a dedicated cluster (FAULTS_DATABASE_URL, created by
- * scripts/ci/setup.sh), never the one the other tests share; without it the test is not
- * registered.
+ * Fault: the PostgreSQL server restarts (a clean stop, or a crash: immediate mode, no
+ * checkpoint, crash recovery at start) while clients keep saving over REST and MCP. Every save
+ * the API acknowledged is stored with its exact content; saves during the outage get a clear,
+ * retryable 503 (never a 500 or a hang) and succeed when retried; afterwards the stack recovers
+ * by itself (the pool reconnects, so does the relay's LISTEN) and every memory is embedded,
+ * also those whose webhooks the crash wiped from the unlogged queue. The server restarted is a
+ * dedicated cluster (FAULTS_DATABASE_URL, created by scripts/ci/setup.sh), never the one the
+ * other tests share; without it the tests are ignored.
  */
 import assert from "node:assert/strict";
 import { openPostgres } from "../shared/db/postgres.ts";
-import { isWriteToClosedConnection } from "../shared/db/postgres_guard.ts";
-import { toAppError } from "../shared/errors.ts";
-import { errorResponse } from "../shared/http/errors.ts";
 import { waitForEmbeddings } from "./helpers/embed.ts";
 import { assertEmbeddedAs } from "./helpers/faults.ts";
 import { connectMcp } from "./helpers/mcp.ts";
@@ -20,42 +18,6 @@ import { waitFor } from "./helpers/wait.ts";
 
 const FAULTS_DATABASE_URL = Deno.env.get("FAULTS_DATABASE_URL");
 const MEMORIES = "/functions/v1/memories";
-
-Deno.test("errors: a database that cannot be reached is a 503 to retry, not a 500", async () => {
-  const unreachable = [
-    "ECONNREFUSED", // nothing listens: the server is down
-    "ECONNRESET",
-    "CONNECTION_CLOSED", // postgres.js: the socket closed under a query
-    "CONNECT_TIMEOUT",
-    "57P01", // admin_shutdown: terminated by a fast shutdown
-    "57P03", // cannot_connect_now: starting up or shutting down
-    "08006", // connection_failure
-    "53300", // too_many_connections
-  ];
-  for (const code of unreachable) {
-    const res = errorResponse(Object.assign(new Error("connection trouble"), { code }));
-    assert.equal(res.status, 503, code);
-    assert.equal(res.headers.get("retry-after"), "1");
-    const body = await res.json();
-    assert.equal(body.error.code, "unavailable");
-    assert.match(body.error.message, /database is unavailable.*retry/);
-  }
-  // Other server errors stay internal errors.
-  assert.equal(
-    toAppError(Object.assign(new Error("no such table"), { code: "42P01" })).status,
-    500,
-  );
-  assert.equal(toAppError(new Error("plain")).status, 500);
-});
-
-Deno.test("postgres guard: recognises only the driver's write to a closed connection", () => {
-  const nullWrite = new TypeError("Cannot read properties of null (reading 'write')");
-  nullWrite.stack =
-    `${nullWrite.message}\n    at Immediate.nextWrite (postgres/src/connection.js:255:22)`;
-  assert.equal(isWriteToClosedConnection(nullWrite), true);
-  assert.equal(isWriteToClosedConnection(new TypeError(nullWrite.message)), false);
-  assert.equal(isWriteToClosedConnection(new Error("Cannot read properties of null")), false);
-});
 
 /** A save that did not go through: what the client saw. */
 interface Failure {
@@ -67,6 +29,9 @@ interface Failure {
 }
 
 type SaveAttempt = (content: string) => Promise<string | Failure>;
+
+/** pg_ctl's stop modes: "fast" ends sessions cleanly; "immediate" is a crash. */
+type StopMode = "fast" | "immediate";
 
 /** Controls the local cluster that serves `url` with pg_ctlcluster (run as root or postgres). */
 async function clusterServing(url: string) {
@@ -81,16 +46,16 @@ async function clusterServing(url: string) {
     return { version: fields[0], name: fields[1], online: fields[3] === "online" };
   };
   const { version, name } = await status();
-  const ctl = async (action: "start" | "stop") => {
+  const ctl = async (action: "start" | "stop", mode?: StopMode) => {
     const out = await new Deno.Command("pg_ctlcluster", {
-      args: ["--skip-systemctl-redirect", version, name, action],
+      args: ["--skip-systemctl-redirect", version, name, action, ...(mode ? ["-m", mode] : [])],
       stdout: "null",
       stderr: "piped",
     }).output();
     assert.equal(out.code, 0, `pg_ctlcluster ${action}: ${new TextDecoder().decode(out.stderr)}`);
   };
   return {
-    stop: () => ctl("stop"),
+    stop: (mode: StopMode) => ctl("stop", mode),
     start: () => ctl("start"),
     /** Starts it if an interrupted earlier run left it down. */
     async ensureOnline() {
@@ -194,79 +159,84 @@ function startWriters(attempts: SaveAttempt[]) {
   };
 }
 
-Deno.test({
-  name: "faults: PostgreSQL restarted mid-load; nothing acknowledged is lost [postgres]",
-  ignore: !FAULTS_DATABASE_URL,
-  fn: async () => {
-    const url = FAULTS_DATABASE_URL!;
-    const cluster = await clusterServing(url);
-    await cluster.ensureOnline();
-    const app = `codememory-faults-${crypto.randomUUID().slice(0, 8)}`;
-    const db = openPostgres(url, { max: 4, applicationName: app });
-    // The relay polls far beyond the test: after the restart only its LISTEN wakes it.
-    const stack = await startTestStack("postgres", {}, {
-      db,
-      embed: {
-        relay: { pollIntervalMs: 600_000 },
-        sweep: { intervalMs: 200, pendingAfterMs: 1_000, backoffBaseMs: 200 },
-      },
-    });
+for (
+  const [mode, what] of [["fast", "restarted"], ["immediate", "crashed (immediate stop)"]] as const
+) {
+  Deno.test({
+    name: `faults: PostgreSQL ${what} mid-load; nothing acknowledged is lost [postgres]`,
+    ignore: !FAULTS_DATABASE_URL,
+    fn: () => restartMidLoad(FAULTS_DATABASE_URL!, mode),
+  });
+}
+
+async function restartMidLoad(url: string, mode: StopMode): Promise<void> {
+  const cluster = await clusterServing(url);
+  await cluster.ensureOnline();
+  const app = `codememory-faults-${crypto.randomUUID().slice(0, 8)}`;
+  const db = openPostgres(url, { max: 4, applicationName: app });
+  // The relay polls far beyond the test: after the restart only its LISTEN wakes it.
+  const stack = await startTestStack("postgres", {}, {
+    db,
+    embed: {
+      relay: { pollIntervalMs: 600_000 },
+      sweep: { intervalMs: 200, pendingAfterMs: 1_000, backoffBaseMs: 200 },
+    },
+  });
+  try {
+    const users = await Promise.all([1, 2, 3, 4].map(() => stack.newUser()));
+    const mcp = await mcpSaver(stack, users[3]);
+    const writers = startWriters([
+      ...users.slice(0, 3).map((u) => restSaver(stack, u)),
+      mcp.save,
+    ]);
     try {
-      const users = await Promise.all([1, 2, 3, 4].map(() => stack.newUser()));
-      const mcp = await mcpSaver(stack, users[3]);
-      const writers = startWriters([
-        ...users.slice(0, 3).map((u) => restSaver(stack, u)),
-        mcp.save,
-      ]);
+      await writers.until(8, 10_000, "saves before the restart");
+      await cluster.stop(mode);
       try {
-        await writers.until(8, 10_000, "saves before the restart");
-        await cluster.stop();
-        try {
-          await writers.failedAtLeast(4, "saves failing during the outage");
-        } finally {
-          await cluster.start();
-        }
-        const before = writers.acknowledged.size;
-        await writers.until(before + 8, 20_000, "saves after the restart");
+        await writers.failedAtLeast(4, "saves failing during the outage");
       } finally {
-        await writers.stop();
-        await mcp.close();
+        await cluster.start();
       }
-
-      // Failures were clear and retryable: 503 + Retry-After over REST; MCP says the same.
-      for (const f of writers.failures) {
-        assert.match(f.message, /database is unavailable.*retry/, JSON.stringify(f));
-        if (f.channel === "rest") {
-          assert.equal(f.status, 503);
-          assert.equal(f.code, "unavailable");
-          assert.equal(f.retryAfter, "1");
-        } else if (f.status !== undefined) {
-          assert.equal(f.status, 503);
-        }
-      }
-
-      // Every acknowledged save is stored with its exact content, once; nothing else is.
-      const { acknowledged } = writers;
-      const rows = await db.query<{ id: string; content: string }>(
-        "select id, content from memories where user_id = any($1::uuid[])",
-        [users.map((u) => u.userId)],
-      );
-      assert.equal(rows.length, acknowledged.size);
-      for (const row of rows) assert.equal(row.content, acknowledged.get(row.id));
-
-      // Recovered by itself: the relay listens again, and every memory gets embedded.
-      await waitForEmbeddings(db, [...acknowledged.keys()], 20_000);
-      await assertEmbeddedAs(db, acknowledged);
-      const [{ listening }] = await db.query<{ listening: number }>(
-        `select count(*)::int as listening from pg_stat_activity
-         where application_name = $1 and query ilike 'listen %'`,
-        [app],
-      );
-      assert.equal(listening, 1, "the relay's LISTEN connection is back");
+      const before = writers.acknowledged.size;
+      await writers.until(before + 8, 20_000, "saves after the restart");
     } finally {
-      await stack.close();
-      await db.close();
-      await cluster.ensureOnline();
+      await writers.stop();
+      await mcp.close();
     }
-  },
-});
+
+    // Failures were clear and retryable: 503 + Retry-After over REST; MCP says the same.
+    for (const f of writers.failures) {
+      assert.match(f.message, /database is unavailable.*retry/, JSON.stringify(f));
+      if (f.channel === "rest") {
+        assert.equal(f.status, 503);
+        assert.equal(f.code, "unavailable");
+        assert.equal(f.retryAfter, "1");
+      } else if (f.status !== undefined) {
+        assert.equal(f.status, 503);
+      }
+    }
+
+    // Every acknowledged save is stored with its exact content, once; nothing else is.
+    const { acknowledged } = writers;
+    const rows = await db.query<{ id: string; content: string }>(
+      "select id, content from memories where user_id = any($1::uuid[])",
+      [users.map((u) => u.userId)],
+    );
+    assert.equal(rows.length, acknowledged.size);
+    for (const row of rows) assert.equal(row.content, acknowledged.get(row.id));
+
+    // Recovered by itself: the relay listens again, and every memory gets embedded.
+    await waitForEmbeddings(db, [...acknowledged.keys()], 20_000);
+    await assertEmbeddedAs(db, acknowledged);
+    const [{ listening }] = await db.query<{ listening: number }>(
+      `select count(*)::int as listening from pg_stat_activity
+       where application_name = $1 and query ilike 'listen %'`,
+      [app],
+    );
+    assert.equal(listening, 1, "the relay's LISTEN connection is back");
+  } finally {
+    await stack.close();
+    await db.close();
+    await cluster.ensureOnline();
+  }
+}

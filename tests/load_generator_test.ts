@@ -59,23 +59,27 @@ Deno.test("load generator: counts failures per kind and keeps the first messages
 });
 
 Deno.test("load generator: a deadline stops new operations; memory is sampled", async () => {
+  // A clock each operation moves by 5 ms: the run is the same on any machine, under any load.
+  let clock = 1_000;
   const starts: number[] = [];
-  const begun = performance.now();
   const result = await runLoad({
     concurrency: 3,
     durationMs: 60,
     sampleEveryMs: 10,
+    now: () => clock,
     next: () => ({
-      kind: "sleep",
+      kind: "step",
       run: async () => {
-        starts.push(performance.now() - begun);
-        await new Promise((resolve) => setTimeout(resolve, 5));
+        starts.push(clock - 1_000);
+        clock += 5;
+        await tick();
       },
     }),
   });
-  assert.ok(result.operations > 0);
-  assert.equal(result.operations, starts.length);
-  assert.ok(starts.every((t) => t < 60), "no operation starts after the deadline");
+  // Three workers one after the other, 5 ms each: starts at 0, 5, …, 55, none at 60.
+  assert.deepEqual(starts, Array.from({ length: 12 }, (_, i) => i * 5));
+  assert.equal(result.operations, 12);
+  assert.equal(result.elapsed_ms, 60);
   assert.ok(result.memory.length >= 2, "a sample at the start and one at the end");
   assert.ok(result.memory.every((m) => m.rss_mb > 0 && m.heap_used_mb > 0));
   assert.ok(result.memory.at(-1)!.t_ms >= result.memory[0].t_ms);

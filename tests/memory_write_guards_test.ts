@@ -1,15 +1,19 @@
 /**
  * Write guards on memories: a user may edit what they author but never the embedding columns
- * or the bookkeeping, and a title edit re-embeds (the vector covers title and content).
+ * or the bookkeeping, an update names only allow-listed columns, and a title edit re-embeds
+ * (the vector covers title and content).
  */
 import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
-import { embeddingText } from "../shared/embed/worker.ts";
 import { HashEmbeddingProvider } from "../shared/embeddings/index.ts";
 import { toColumnVector } from "../shared/embeddings/pad.ts";
-import { testEachBackend } from "./helpers/db.ts";
+import { AppError } from "../shared/errors.ts";
+import type { UpdateMemoryInput } from "../shared/memory/schemas.ts";
+import { MemoryService } from "../shared/memory/service.ts";
+import { openTestDb, testEachBackend } from "./helpers/db.ts";
 import { assertSameVector, embeddingState, waitForEmbeddings } from "./helpers/embed.ts";
 import { withStack } from "./helpers/stack.ts";
+import { newTestUser } from "./helpers/users.ts";
 import { waitFor } from "./helpers/wait.ts";
 
 const MEMORIES = "/functions/v1/memories";
@@ -79,11 +83,43 @@ testEachBackend(
         json: { title },
       });
       assert.equal(patched.status, 200);
-      const [expected] = await hash.embed([embeddingText({ title, content })]);
+      const [expected] = await hash.embed([
+        "sweep schedule for failed embeddings\n\nretry the webhook with exponential backoff",
+      ]);
       const state = await waitFor(async () => {
         const s = await embeddingState(stack.db, memory.id);
         return s.status === "ready" ? s : undefined;
       }, { message: "the re-embedding after the title edit" });
       assertSameVector(state.vector, toColumnVector(expected));
     }),
+);
+
+testEachBackend(
+  "update names only allow-listed columns, whatever keys a patch has",
+  async (backend) => {
+    const db = await openTestDb(backend);
+    try {
+      const userId = await newTestUser(db, "guards");
+      const service = new MemoryService(db);
+      const { memory } = await service.save(userId, { content: "allow-listed columns only" });
+      // Keys a future schema change might let through: none may become SQL.
+      const forged = {
+        "title = 'pwned', content": "x",
+        embedding_status: "ready",
+        user_id: crypto.randomUUID(),
+      } as unknown as UpdateMemoryInput;
+      await assert.rejects(
+        service.update(userId, memory.id, forged),
+        (err) =>
+          err instanceof AppError && err.status === 400 && /Nothing to update/.test(err.message),
+      );
+      const updated = await service.update(userId, memory.id, { ...forged, title: "kept" });
+      assert.equal(updated.title, "kept");
+      assert.equal(updated.content, memory.content);
+      assert.equal(updated.user_id, userId);
+      assert.equal(updated.version, 2);
+    } finally {
+      await db.close();
+    }
+  },
 );

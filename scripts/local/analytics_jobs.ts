@@ -1,5 +1,5 @@
 import type { Database } from "../../shared/db/types.ts";
-import { log } from "../../shared/log.ts";
+import { startPeriodic, type Timers } from "../../shared/periodic.ts";
 import { setSetting } from "./settings.ts";
 
 /** The private.settings key analytics.retention_days() reads (Vault wins on Supabase). */
@@ -12,6 +12,7 @@ export interface AnalyticsJobOptions {
   retentionDays: number;
   /** Delay of the first run, so that starting the stack stays fast. Default: 30 s. */
   firstRunAfterMs?: number;
+  timers?: Timers;
 }
 
 export interface AnalyticsJobs {
@@ -22,36 +23,22 @@ export interface AnalyticsJobs {
 
 /**
  * The embedded stack's stand-in for the pg_cron job: the same SQL on a timer. Where pg_cron
- * runs too, both are safe: the rollup is idempotent and serialised by an advisory lock.
+ * runs too, both are safe: the rollup is idempotent and serialised by an advisory lock. A
+ * failing run (the database gone) is retried later and later (shared/periodic.ts).
  */
 export async function startAnalyticsJobs(
   db: Database,
   opts: AnalyticsJobOptions,
 ): Promise<AnalyticsJobs> {
   await setSetting(db, RETENTION_SETTING, String(opts.retentionDays));
-  let running: Promise<void> | null = null;
-  const run = (): Promise<void> =>
-    running ??= db.query("select analytics.run_scheduled()").then(
-      () => {},
-      (err) => log.warn("analytics rollup failed", err),
-    ).finally(() => (running = null));
-
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const schedule = (ms: number) => {
-    timer = setTimeout(async () => {
-      await run();
-      schedule(opts.intervalMs);
-    }, ms);
-  };
-  if (opts.intervalMs > 0) schedule(Math.min(opts.firstRunAfterMs ?? 30_000, opts.intervalMs));
-
-  return {
-    run,
-    async stop() {
-      clearTimeout(timer);
-      timer = undefined;
-      opts.intervalMs = 0;
-      await running;
+  const job = startPeriodic(
+    async () => void await db.query("select analytics.run_scheduled()"),
+    {
+      label: "analytics rollup",
+      intervalMs: opts.intervalMs,
+      firstRunAfterMs: Math.min(opts.firstRunAfterMs ?? 30_000, opts.intervalMs),
+      timers: opts.timers,
     },
-  };
+  );
+  return { run: async () => void await job.run(), stop: job.stop };
 }

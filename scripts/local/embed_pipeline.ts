@@ -2,6 +2,7 @@ import type { Database } from "../../shared/db/types.ts";
 import { generateWebhookSecret } from "../../shared/embed/secret.ts";
 import { MAX_EMBED_ATTEMPTS } from "../../shared/embed/worker.ts";
 import { log } from "../../shared/log.ts";
+import { startPeriodic } from "../../shared/periodic.ts";
 import { installPgNetStandIn } from "../dev/pg_net/install.ts";
 import { type NetRelay, type NetRelayOptions, startNetRelay } from "../dev/pg_net/relay.ts";
 import {
@@ -84,41 +85,47 @@ export async function startEmbedPipeline(
   for (const key of keys) await setSetting(db, key, embedUrl);
   const relay = standIn ? await startNetRelay(db, opts.relay) : null;
 
-  let sweeping: Promise<number> | null = null;
-  const sweep = (): Promise<number> =>
-    sweeping ??= db.query<{ sent: number }>(
+  const sweepOnce = async (): Promise<number> => {
+    const [row] = await db.query<{ sent: number }>(
       `select private.embed_sweep($1, $2::bigint * interval '1 ms', $3::bigint * interval '1 ms',
          $4) as sent`,
       [s.batchSize, s.pendingAfterMs, s.backoffBaseMs, s.maxAttempts],
-    ).then(([row]) => Number(row.sent), (err) => {
-      log.warn("embed sweep failed", err);
-      return 0;
-    }).finally(() => (sweeping = null));
+    );
+    return Number(row.sent);
+  };
 
   // A backlog (a re-embedding migration, an import, rows left while the stack was down) is
   // worked off at the model's pace rather than one batch per interval: while sweeps come back
   // full, deliver what they queued and sweep again. The relay's drain paces it, so rows are
   // never re-sent faster than they are embedded. (With the real pg_net there is no relay to
-  // wait on; pg_cron's one batch a minute applies.)
-  let catchingUp: Promise<void> | null = null;
+  // wait on; pg_cron's schedule applies.)
   let stopped = false;
-  const catchUp = (): Promise<void> =>
-    catchingUp ??= (async () => {
-      while (!stopped && (await sweep()) >= s.batchSize && relay) await relay.drain();
-    })().finally(() => (catchingUp = null));
-
-  const timer = setInterval(() => void catchUp(), s.intervalMs);
-  await sweep();
-  if (relay) void catchUp();
+  const catchUp = async (): Promise<number> => {
+    let sent = await sweepOnce();
+    while (!stopped && relay && sent >= s.batchSize) {
+      await relay.drain();
+      sent = await sweepOnce();
+    }
+    return sent;
+  };
+  // The first sweep runs before the stack answers, for rows left over while it was down.
+  const first = await sweepOnce().catch((err) => {
+    log.warn("embed sweep failed", err);
+    return 0;
+  });
+  const sweeper = startPeriodic(catchUp, {
+    label: "embed sweep",
+    intervalMs: s.intervalMs,
+    firstRunAfterMs: relay && first >= s.batchSize ? 0 : s.intervalMs,
+  });
+  const sweep = async () => await sweeper.run() ?? 0;
 
   return {
     relay,
     sweep,
     async stop() {
       stopped = true;
-      clearInterval(timer);
-      await catchingUp;
-      await sweeping;
+      await sweeper.stop();
       await relay?.stop();
       // Only where no other stack has taken the webhook over meanwhile.
       for (const key of keys) await deleteSettingIf(db, key, embedUrl);

@@ -1,6 +1,7 @@
 import postgres from "postgres";
 import { isDatabaseUnavailable } from "../errors.ts";
 import { log } from "../log.ts";
+import { Backoff } from "../periodic.ts";
 import { onBrokenConnection } from "./postgres_guard.ts";
 import type { Database, Queryable } from "./types.ts";
 import { SESSION_SEARCH_PATH } from "./types.ts";
@@ -15,8 +16,9 @@ export interface PostgresOptions {
 
 /** Failures within this window after the first one lead to a single new pool. */
 const REPLACE_AFTER_MS = 250;
-/** Pause between attempts to LISTEN again on a new pool. */
-const RELISTEN_EVERY_MS = 1_000;
+/** Pauses between attempts to LISTEN again on a new pool: 1 s, doubling up to 30 s. */
+const RELISTEN_AFTER_MS = 500;
+const RELISTEN_AT_MOST_EVERY_MS = 30_000;
 
 interface Subscription {
   channel: string;
@@ -53,16 +55,31 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
   let closed = false;
   const subscriptions = new Set<Subscription>();
 
+  // Waits between LISTEN attempts, cut short by close() so that no timer outlives the pool.
+  const pauses = new Set<() => void>();
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        pauses.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      pauses.add(end);
+    });
+
   /** LISTENs on the current pool, retrying until it works or the pool is replaced again. */
   const subscribe = async (sub: Subscription) => {
     const pool = sql;
+    const backoff = new Backoff(RELISTEN_AFTER_MS, RELISTEN_AT_MOST_EVERY_MS);
     while (!closed && pool === sql && subscriptions.has(sub)) {
       try {
         sub.unlisten = (await pool.listen(sub.channel, sub.onNotify)).unlisten;
         return;
       } catch (err) {
-        log.warn(`LISTEN ${sub.channel} failed; trying again`, err);
-        await new Promise((resolve) => setTimeout(resolve, RELISTEN_EVERY_MS));
+        const wait = backoff.fail();
+        log.warn(`LISTEN ${sub.channel} failed; trying again in ${wait} ms`, err);
+        await pause(wait);
       }
     }
   };
@@ -121,6 +138,7 @@ export function openPostgres(url: string, opts: PostgresOptions = {}): Database 
     close() {
       closed = true;
       clearTimeout(replacing);
+      for (const end of pauses) end();
       stopGuard();
       return sql.end({ timeout: 5 });
     },

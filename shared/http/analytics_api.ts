@@ -1,13 +1,9 @@
-import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
 import { insightsQuerySchema, InsightsService } from "../analytics/insights.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { RateLimiter } from "../cache/types.ts";
 import type { Database } from "../db/types.ts";
-import { badRequest } from "../errors.ts";
-import { errorResponse } from "./errors.ts";
-import { enforceRateLimit } from "./rate_limit.ts";
-import { type ApiEnv, userOf, valid } from "./validate.ts";
+import { createApiApp } from "./api_app.ts";
+import { userOf, valid } from "./validate.ts";
 
 /** What `analytics` uses: it reads rollups as the caller, so no embedder or memory service. */
 export interface AnalyticsApiContext {
@@ -23,23 +19,7 @@ export interface AnalyticsApiContext {
  */
 export function createAnalyticsApi(ctx: AnalyticsApiContext) {
   const insights = new InsightsService(ctx.db);
-  const app = new Hono<ApiEnv>().basePath("/analytics");
-
-  app.onError((err) =>
-    errorResponse(
-      err instanceof HTTPException && err.status < 500
-        ? badRequest(err.message || "Bad request")
-        : err,
-    )
-  );
-  app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${c.req.path}` } }, 404)
-  );
-  app.use("*", async (c, next) => {
-    c.set("principal", await ctx.auth.authenticate(c.req.raw));
-    await enforceRateLimit(ctx.rateLimiter, c.get("principal"));
-    await next();
-  });
+  const app = createApiApp(ctx, { basePath: "/analytics" });
 
   app.get(
     "/insights",

@@ -1,40 +1,19 @@
-import { Hono } from "hono";
-import { HTTPException } from "hono/http-exception";
-import { bodyLimit } from "hono/body-limit";
-import { requireScope } from "../auth/authenticate.ts";
 import { ApiKeyService } from "../auth/key_service.ts";
-import { badRequest } from "../errors.ts";
 import {
   createProjectSchema,
-  formatIssues,
-  listMemoriesSchema,
+  listMemoriesQuerySchema,
   saveMemorySchema,
   updateMemorySchema,
-  uuid,
 } from "../memory/schemas.ts";
 import { searchSchema } from "../search/schemas.ts";
 import type { AppContext } from "../app/context.ts";
-import { MAX_BODY_BYTES, payloadTooLarge } from "./body_limit.ts";
-import { errorResponse } from "./errors.ts";
-import { enforceRateLimit } from "./rate_limit.ts";
+import { createApiApp } from "./api_app.ts";
 import { registerKeyRoutes } from "./keys_api.ts";
 import { registerTeamRoutes } from "./teams_api.ts";
 import { registerTransferRoutes } from "./transfer_api.ts";
-import { type ApiEnv, userOf, valid } from "./validate.ts";
+import { userOf, uuidParam, valid } from "./validate.ts";
 
-const memoryId = (raw: string) => {
-  const parsed = uuid.safeParse(raw);
-  if (!parsed.success) throw badRequest(`Invalid memory id '${raw.slice(0, 80)}': must be a UUID`);
-  return parsed.data;
-};
-
-/** Query strings carry tags as `tags=a,b` or repeated `tags=a&tags=b`. */
-const listQuery = (url: URL) => {
-  const q: Record<string, unknown> = Object.fromEntries(url.searchParams);
-  const tags = url.searchParams.getAll("tags").flatMap((t) => t.split(",")).filter(Boolean);
-  if (tags.length) q.tags = tags;
-  return q;
-};
+const memoryId = (raw: string) => uuidParam(raw, "memory");
 
 /** POST routes that only read: searches carry their query in a JSON body. */
 const READ_ONLY_POSTS = new Set(["/memories/search"]);
@@ -51,36 +30,9 @@ const READ_ONLY_POSTS = new Set(["/memories/search"]);
  */
 export function createMemoriesApi(ctx: AppContext) {
   const { service } = ctx;
-  const app = new Hono<ApiEnv>().basePath("/memories");
-
-  app.onError((err) => {
-    if (err instanceof HTTPException && err.status < 500) {
-      // hono's own 4xx (e.g. malformed JSON from the validator): keep status, use our shape.
-      return errorResponse(badRequest(err.message || "Bad request"));
-    }
-    return errorResponse(err);
-  });
-  app.notFound((c) =>
-    c.json({ error: { code: "not_found", message: `No route ${c.req.method} ${c.req.path}` } }, 404)
-  );
-
-  // Before anything reads the body: oversized requests are refused without buffering them.
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => {
-        throw payloadTooLarge();
-      },
-    }),
-  );
-  app.use("*", async (c, next) => {
-    c.set("principal", await ctx.auth.authenticate(c.req.raw));
-    await enforceRateLimit(ctx.rateLimiter, c.get("principal"));
-    if (!["GET", "HEAD"].includes(c.req.method) && !READ_ONLY_POSTS.has(c.req.path)) {
-      requireScope(c.get("principal"), "write");
-    }
-    await next();
+  const app = createApiApp(ctx, {
+    basePath: "/memories",
+    writes: (c) => !["GET", "HEAD"].includes(c.req.method) && !READ_ONLY_POSTS.has(c.req.path),
   });
 
   const user = userOf;
@@ -107,10 +59,8 @@ export function createMemoriesApi(ctx: AppContext) {
   registerTeamRoutes(app, ctx.teams);
   registerTransferRoutes(app, ctx);
 
-  app.get("/", async (c) => {
-    const parsed = listMemoriesSchema.safeParse(listQuery(new URL(c.req.url)));
-    if (!parsed.success) throw badRequest(`Invalid query: ${formatIssues(parsed.error)}`);
-    const page = await service.list(user(c), parsed.data);
+  app.get("/", valid("query", listMemoriesQuerySchema), async (c) => {
+    const page = await service.list(user(c), c.req.valid("query"));
     return c.json({ memories: page.items, next_cursor: page.next_cursor });
   });
   app.post("/", valid("json", saveMemorySchema), async (c) => {

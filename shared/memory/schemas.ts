@@ -150,6 +150,18 @@ export const listMemoriesShape = {
 export const listMemoriesSchema = z.strictObject(listMemoriesShape);
 export type ListMemoriesInput = z.infer<typeof listMemoriesSchema>;
 
+/** Tags in a query string: `tags=a,b`, or repeated `tags=a&tags=b` (then a list already). */
+const splitTags = (v: unknown) =>
+  typeof v === "string" || Array.isArray(v)
+    ? [v].flat().flatMap((t) => String(t).split(",")).filter(Boolean)
+    : v;
+
+/** `GET /memories`'s query string: the list filters, every value a string. */
+export const listMemoriesQuerySchema = z.strictObject({
+  ...listMemoriesShape,
+  tags: z.preprocess(splitTags, tags).optional(),
+});
+
 export const createProjectShape = {
   name: storable(z.string().trim().min(1).max(100)).describe(
     "Human-readable project name.",

@@ -24,7 +24,10 @@ export type WriteListener = (event: {
 const FROM_MEMORIES = `from memories m join projects p on p.id = m.project_id`;
 const NOT_EXPIRED = `(m.expires_at is null or m.expires_at > now())`;
 
-/** Optional code-context columns copied verbatim from input to row. */
+/**
+ * Optional columns copied verbatim from input to row, by save and update alike: the only input
+ * keys that ever become column names, so a new schema key can never name a column by accident.
+ */
 const FIELD_COLUMNS = [
   "title",
   "kind",
@@ -150,7 +153,7 @@ export class MemoryService {
   }
 
   async update(userId: string, id: string, patch: UpdateMemoryInput): Promise<Memory> {
-    const { expected_version, project, metadata, ...fields } = patch;
+    const { expected_version, project, metadata } = patch;
     const memory = await asUser(this.db, userId, async (tx) => {
       const current = await findMemory(tx, id);
       if (expected_version !== undefined && current.version !== expected_version) {
@@ -162,8 +165,8 @@ export class MemoryService {
       const sets: string[] = [];
       const params: unknown[] = [id];
       const param = (v: unknown) => `$${params.push(v)}`;
-      for (const [column, value] of Object.entries(fields)) {
-        if (value !== undefined) sets.push(`${column} = ${param(value)}`);
+      for (const column of ["content", ...FIELD_COLUMNS] as const) {
+        if (patch[column] !== undefined) sets.push(`${column} = ${param(patch[column])}`);
       }
       if (metadata !== undefined) sets.push(`metadata = ${param(metadata)}::jsonb`);
       if (project !== undefined) {

@@ -52,6 +52,8 @@ export function startFakeOpenAI(
     override?: (req: RecordedRequest) => ScriptedResponse | undefined;
     /** Dimensions to return; by default `dimensions` from the request, else 1536 like OpenAI. */
     dims?: number;
+    /** Awaited before each embeddings answer: a provider that hangs until the test says. */
+    hold?: () => Promise<void>;
   } = {},
 ): FakeOpenAI {
   const failures = [...(options.failures ?? [])];
@@ -77,6 +79,7 @@ export function startFakeOpenAI(
           status: 404,
         });
       }
+      await options.hold?.();
       const inputs: string[] = body.input;
       const data = inputs.map((text, index) => ({
         object: "embedding",

@@ -32,6 +32,8 @@ export interface LoadOptions {
   gcBeforeSample?: boolean;
   /** How many failure messages to keep (default 5). */
   keepErrors?: number;
+  /** The clock, in milliseconds (default performance.now); tests move a fake one. */
+  now?: () => number;
 }
 
 export interface MemorySample {
@@ -81,6 +83,7 @@ export function memorySample(t_ms: number): MemorySample {
 
 export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const { concurrency, operations = Infinity, durationMs = Infinity, keepErrors = 5 } = opts;
+  const now = opts.now ?? (() => performance.now());
   if (!(concurrency >= 1) || (operations === Infinity && durationMs === Infinity)) {
     throw new Error("runLoad needs a concurrency ≥ 1 and an operation count or a duration");
   }
@@ -88,12 +91,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   const failures = new Map<string, number>();
   const errorMessages: string[] = [];
   if (opts.gcBeforeSample) forceGc(); // before the clock starts: the first one sets V8 up
-  const started = performance.now();
+  const started = now();
   const deadline = started + durationMs;
   const memory: MemorySample[] = [];
   const sample = () => {
     if (opts.gcBeforeSample) forceGc();
-    memory.push(memorySample(performance.now() - started));
+    memory.push(memorySample(now() - started));
   };
   let sampler: ReturnType<typeof setInterval> | undefined;
   if (opts.sampleEveryMs) {
@@ -103,13 +106,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
 
   let issued = 0;
   const worker = async (w: number) => {
-    while (issued < operations && performance.now() < deadline) {
+    while (issued < operations && now() < deadline) {
       const op = opts.next(issued++, w);
-      const t0 = performance.now();
+      const t0 = now();
       try {
         await op.run();
         const list = latencies.get(op.kind) ?? latencies.set(op.kind, []).get(op.kind)!;
-        list.push(performance.now() - t0);
+        list.push(now() - t0);
       } catch (err) {
         failures.set(op.kind, (failures.get(op.kind) ?? 0) + 1);
         if (errorMessages.length < keepErrors) {
@@ -123,7 +126,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadResult> {
   } finally {
     clearInterval(sampler);
   }
-  const elapsed = performance.now() - started;
+  const elapsed = now() - started;
   if (opts.sampleEveryMs) sample();
 
   const kinds: Record<string, KindResult> = {};

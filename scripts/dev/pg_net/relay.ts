@@ -1,5 +1,6 @@
 import type { Database } from "../../../shared/db/types.ts";
 import { log } from "../../../shared/log.ts";
+import { startPeriodic } from "../../../shared/periodic.ts";
 import { PG_NET_CHANNEL } from "./install.ts";
 
 /**
@@ -59,23 +60,24 @@ export async function startNetRelay(db: Database, opts: NetRelayOptions = {}): P
   };
 
   /**
-   * Starts a worker unless `concurrency` are running. A worker takes one request at a time
-   * until the queue is empty and starts another worker for each request it takes, so a backlog
-   * fans out while an empty queue costs one query; a slow or hung request holds up only its
-   * own worker. A wake-up while all are busy makes the next to find the queue empty look again.
+   * Starts a worker unless `concurrency` are running; resolves when that worker is done and
+   * rejects if it failed (null: none started). A worker takes one request at a time until the
+   * queue is empty and starts another worker for each request it takes, so a backlog fans out
+   * while an empty queue costs one query; a slow or hung request holds up only its own worker.
+   * A wake-up while all are busy makes the next to find the queue empty look again.
    */
-  const wake = (): Promise<void> => {
-    if (stopped) return settled();
+  const wake = (): Promise<void> | null => {
+    if (stopped) return null;
     again = true;
-    if (workers.size < concurrency) startWorker();
-    return settled();
+    return workers.size < concurrency ? startWorker() : null;
   };
+  const logFailure = (err: unknown) => log.warn("pg_net relay: delivery failed", err);
 
-  const startWorker = () => {
-    const running: Promise<void> = worker()
-      .catch((err) => log.warn("pg_net relay: delivery failed", err))
-      .finally(() => workers.delete(running));
-    workers.add(running);
+  const startWorker = (): Promise<void> => {
+    const running = worker();
+    const tracked: Promise<void> = running.catch(() => {}).finally(() => workers.delete(tracked));
+    workers.add(tracked);
+    return running;
   };
 
   const worker = async () => {
@@ -93,7 +95,7 @@ export async function startNetRelay(db: Database, opts: NetRelayOptions = {}): P
         if (again) continue;
         break;
       }
-      if (workers.size < concurrency) startWorker(); // maybe more are waiting
+      if (workers.size < concurrency) startWorker().catch(logFailure); // maybe more are waiting
       await record(req.id, await deliver(req));
     }
     await prune();
@@ -131,18 +133,26 @@ export async function startNetRelay(db: Database, opts: NetRelayOptions = {}): P
 
   let unlisten: (() => Promise<void>) | null = null;
   try {
-    unlisten = await db.listen(PG_NET_CHANNEL, () => void wake());
+    unlisten = await db.listen(PG_NET_CHANNEL, () => void wake()?.catch(logFailure));
   } catch (err) {
     log.warn("pg_net relay: LISTEN failed; relying on polling", err);
   }
-  const timer = setInterval(() => void wake(), pollIntervalMs);
-  void wake(); // requests queued while nobody was listening
+  // Polls at once (requests queued while nobody was listening), then after each poll; one
+  // that fails (the database gone) makes the next wait longer.
+  const poller = startPeriodic(async () => await wake(), {
+    label: "pg_net relay: delivery",
+    intervalMs: pollIntervalMs,
+    firstRunAfterMs: 0,
+  });
 
   return {
-    drain: wake,
+    async drain() {
+      wake()?.catch(logFailure);
+      await settled();
+    },
     async stop() {
       stopped = true;
-      clearInterval(timer);
+      await poller.stop();
       await unlisten?.().catch((err) => log.warn("pg_net relay: UNLISTEN failed", err));
       await settled();
     },
