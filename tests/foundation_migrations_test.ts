@@ -9,7 +9,7 @@ import { openPglite } from "../shared/db/pglite.ts";
 import { openPostgres } from "../shared/db/postgres.ts";
 import type { Database, Row } from "../shared/db/types.ts";
 import { sha256Hex } from "../shared/auth/api_keys.ts";
-import { testEachBackend } from "./helpers/db.ts";
+import { likeHostedSupabase, testEachBackend } from "./helpers/db.ts";
 import { newDbUser } from "./helpers/foundation.ts";
 import { freshDbTest, schemaSnapshot } from "./helpers/schema.ts";
 
@@ -25,6 +25,7 @@ function migratedDbTest(
       { max: opts.singleConnection ? 1 : 4 },
     );
     try {
+      await likeHostedSupabase(db);
       await migrate(db);
       await fn(db);
     } finally {

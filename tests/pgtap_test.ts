@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { migrate } from "../shared/db/migrate.ts";
 import { openPostgres } from "../shared/db/postgres.ts";
+import { likeHostedSupabase } from "./helpers/db.ts";
 
 const DATABASE_URL = Deno.env.get("DATABASE_URL");
 const SUITES = new URL("../supabase/tests/database/", import.meta.url);
@@ -62,6 +63,7 @@ if (DATABASE_URL) {
     try {
       const db = openPostgres(scratch.href, { max: 1 });
       try {
+        await likeHostedSupabase(db);
         await migrate(db);
         await db.query("create extension if not exists pgtap with schema extensions");
       } finally {

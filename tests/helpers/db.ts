@@ -10,6 +10,22 @@ export const BACKENDS: Backend[] = Deno.env.get("DATABASE_URL")
   ? ["pglite", "postgres"]
   : ["pglite"];
 
+const SUPABASE_DEFAULTS = new URL("../../scripts/ci/supabase_defaults.sql", import.meta.url);
+
+/**
+ * Makes an unmigrated database look like a new hosted Supabase project: its API roles, and the
+ * default privileges that grant them everything created in `public` (scripts/ci/supabase_defaults.sql,
+ * which CI applies to its database too). Every test database gets it before migrating, so the
+ * tests see the grants production will have. Serialised with migrate() by the same lock.
+ */
+export async function likeHostedSupabase(db: Database): Promise<void> {
+  const sql = await Deno.readTextFile(SUPABASE_DEFAULTS);
+  await db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock(hashtext('codememory.migrate'))");
+    await tx.exec(sql);
+  });
+}
+
 /**
  * A migrated database: a fresh in-memory PGlite, or a pool on DATABASE_URL (shared, migrated
  * once). Each pool has its own application_name, so a stack on it gets the embed webhooks of
@@ -20,6 +36,7 @@ export async function openTestDb(backend: Backend): Promise<Database> {
     Deno.env.get("DATABASE_URL")!,
     { max: 4, applicationName: `codememory-test-${crypto.randomUUID().slice(0, 8)}` },
   );
+  await likeHostedSupabase(db);
   await migrate(db);
   return db;
 }

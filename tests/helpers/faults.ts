@@ -9,7 +9,7 @@ import type { Database } from "../../shared/db/types.ts";
 import { EmbeddingError, type EmbeddingProvider } from "../../shared/embeddings/index.ts";
 import { HashEmbeddingProvider } from "../../shared/embeddings/index.ts";
 import { scratchDatabase } from "../../scripts/bench/lib/scratch_db.ts";
-import { type Backend, openTestDb } from "./db.ts";
+import { type Backend, likeHostedSupabase, openTestDb } from "./db.ts";
 import { assertSameVector, embeddingState } from "./embed.ts";
 
 /**
@@ -30,6 +30,7 @@ export async function openIsolatedDb(backend: Backend): Promise<Database> {
     await scratch.drop();
   };
   try {
+    await likeHostedSupabase(db);
     await migrate(db);
   } catch (err) {
     await close();

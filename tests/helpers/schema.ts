@@ -5,11 +5,14 @@
 import { openPglite } from "../../shared/db/pglite.ts";
 import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
-import { type Backend, testEachBackend } from "./db.ts";
+import { type Backend, likeHostedSupabase, testEachBackend } from "./db.ts";
 
 const SCHEMAS = ["public", "private", "auth", "supabase_migrations"];
 
-/** Runs fn on an empty, unmigrated database of `backend`, disposed of afterwards. */
+/**
+ * Runs fn on an unmigrated database of `backend` set up like a new hosted Supabase project
+ * (likeHostedSupabase), disposed of afterwards.
+ */
 export async function withFreshDb<T>(
   backend: Backend,
   fn: (db: Database) => Promise<T>,
@@ -17,6 +20,7 @@ export async function withFreshDb<T>(
   if (backend === "pglite") {
     const db = await openPglite();
     try {
+      await likeHostedSupabase(db);
       return await fn(db);
     } finally {
       await db.close();
@@ -31,6 +35,7 @@ export async function withFreshDb<T>(
     url.pathname = `/${dbName}`;
     const db = openPostgres(url.href, { max: 2 });
     try {
+      await likeHostedSupabase(db);
       return await fn(db);
     } finally {
       await db.close();
