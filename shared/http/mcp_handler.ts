@@ -44,7 +44,7 @@ export function createMcpHandler(ctx: AppContext) {
       if (limited) return await mcpRateLimitedResponse(req, limited);
       const server = new McpServer(MCP_SERVER_INFO, { instructions: INSTRUCTIONS });
       registerMemoryTools(server, ctx.service, principal, ctx.search);
-      registerTeamTools(server, ctx.teams, principal);
+      registerTeamTools(server, ctx.service, ctx.teams, principal);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,

@@ -9,6 +9,7 @@ import {
   MAX_TITLE_CHARS,
   MEMORY_KINDS,
 } from "./limits.ts";
+import { UUID } from "./uuid.ts";
 
 /**
  * Input schemas shared by the REST API and the MCP tools. Descriptions are written for a model
@@ -53,9 +54,12 @@ export const tags = z.array(tag).max(MAX_TAGS).transform((t) => [...new Set(t)])
 
 export const kind = z.enum(MEMORY_KINDS);
 
-/** A project id (UUID) or slug such as "my-app"; omitted means the user's default project. */
+/**
+ * A project reference: the slug of one of the user's own projects ("my-app"), or the id of any
+ * project they belong to (shared projects are named by id); omitted means the default project.
+ */
 export const projectRef = z.string().trim().min(1).max(100).describe(
-  "Project slug (e.g. 'my-app') or id. Omit to use your default project.",
+  "Project ref from list_projects: your own project's slug (e.g. 'my-app'), or the id of a project shared with you. Omit to use your default project.",
 );
 
 /** Nesting depth of a JSON value (a scalar is 0), counted only up to `limit + 1`. */
@@ -137,7 +141,9 @@ export const updateMemorySchema = z.strictObject(updateMemoryShape);
 export type UpdateMemoryInput = z.infer<typeof updateMemorySchema>;
 
 export const listMemoriesShape = {
-  project: projectRef.optional().describe("Only this project (slug or id). Omit for all projects."),
+  project: projectRef.optional().describe(
+    "Only this project (its ref from list_projects). Omit for all projects.",
+  ),
   kind: kind.optional().describe("Only memories of this kind."),
   tags: tags.optional().describe("Only memories carrying all of these tags."),
   since: timestamp.optional().describe("Only memories created at or after this time."),
@@ -157,7 +163,8 @@ export const createProjectShape = {
   slug: z.string().trim().regex(
     /^[a-z0-9][a-z0-9_-]{0,62}$/,
     "slug: lowercase letters, digits, '-' or '_', at most 63 chars",
-  ).optional().describe("URL-safe short name; derived from the name when omitted."),
+  ).refine((s) => !UUID.test(s), "slug must not look like a project id (a UUID)")
+    .optional().describe("URL-safe short name; derived from the name when omitted."),
   description: storable(z.string().max(2000)).optional(),
 };
 export const createProjectSchema = z.strictObject(createProjectShape);

@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { ensureUser } from "../../shared/auth/api_keys.ts";
+import { asUser } from "../../shared/db/as_user.ts";
 import type { Database } from "../../shared/db/types.ts";
 import type { Memory, Project } from "../../shared/memory/types.ts";
 import { testEachBackend } from "./db.ts";
@@ -174,6 +175,38 @@ export async function assertToolError(
 
 // ---------------------------------------------------------------------------------------------
 // SQL
+
+/**
+ * Shares a project the only way users can, at the SQL level: its owner invites the member's
+ * email (public.invite_project_member), the member accepts (public.accept_project_invitation).
+ */
+export async function shareProject(
+  db: Database,
+  ownerId: string,
+  projectId: string,
+  memberId: string,
+  role: "owner" | "writer" | "reader",
+): Promise<void> {
+  const [{ email }] = await db.query<{ email: string }>(
+    "select email from auth.users where id = $1",
+    [memberId],
+  );
+  const [invitation] = await asUser(
+    db,
+    ownerId,
+    (tx) =>
+      tx.query<{ id: string }>("select id from public.invite_project_member($1, $2, $3)", [
+        projectId,
+        email,
+        role,
+      ]),
+  );
+  await asUser(
+    db,
+    memberId,
+    (tx) => tx.query("select public.accept_project_invitation($1)", [invitation.id]),
+  );
+}
 
 /** A new auth.users row with a unique email (the test database is shared). */
 export async function newDbUser(db: Database): Promise<string> {
