@@ -9,7 +9,8 @@ import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
 import { createApiKey } from "../shared/auth/api_keys.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
-import { assertPgError, newDbUser } from "./helpers/foundation.ts";
+import { assertPgError } from "./helpers/foundation.ts";
+import { newTestUser } from "./helpers/users.ts";
 
 /** `role relation privilege` → "*" (the whole table) or the columns it applies to. */
 const EXPECTED_TABLE_PRIVILEGES: Record<string, string> = {
@@ -106,7 +107,7 @@ testEachBackend(
   async (backend) => {
     const db = await openTestDb(backend);
     try {
-      const user = await newDbUser(db);
+      const user = await newTestUser(db);
       const { record } = await createApiKey(db, user, { scopes: ["read"] });
       const as = (sql: string) =>
         asUser(db, user, (tx) => tx.query(sql, sql.includes("$1") ? [record.id] : []));

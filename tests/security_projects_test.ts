@@ -18,13 +18,13 @@ import {
   callToolOk,
   createProject,
   MEMORIES,
-  newDbUser,
   saveMemory,
   shareProject,
   uniqueSlug,
   withMcp,
 } from "./helpers/foundation.ts";
 import { freshDbTest } from "./helpers/schema.ts";
+import { newTestUser } from "./helpers/users.ts";
 import { type TestStack, type TestUser, withStack } from "./helpers/stack.ts";
 
 const invite = (stack: TestStack, owner: TestUser, project: Project, email: string) =>
@@ -302,7 +302,11 @@ testEachBackend(
   (backend) =>
     withStack(backend, async (stack) => {
       const { db } = stack;
-      const [alice, bob, carol] = [await newDbUser(db), await newDbUser(db), await newDbUser(db)];
+      const [alice, bob, carol] = [
+        await newTestUser(db),
+        await newTestUser(db),
+        await newTestUser(db),
+      ];
       const project = crypto.randomUUID();
       await asUser(db, alice, (tx) =>
         tx.query(
@@ -372,7 +376,7 @@ freshDbTest("invitations: an unconfirmed email (Supabase Auth) sees none", async
   await migrate(db);
   // Supabase's auth.users records confirmation; the local stand-in has no such column.
   await db.query("alter table auth.users add column email_confirmed_at timestamptz");
-  const [alice, bob] = [await newDbUser(db), await newDbUser(db)];
+  const [alice, bob] = [await newTestUser(db), await newTestUser(db)];
   const project = crypto.randomUUID();
   await asUser(
     db,

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { asUser } from "../db/as_user.ts";
 import type { Database, Queryable } from "../db/types.ts";
 import { AppError, badRequest, conflict, forbidden, notFound } from "../errors.ts";
@@ -374,11 +374,11 @@ function mapped(err: unknown): unknown {
     );
   }
   if (e?.code === "23505" && /already a member/.test(message)) {
-    return new AppError(
-      409,
-      ALREADY_MEMBER,
-      "That person is already a member of this project: change their role instead",
-    );
+    return new AppError({
+      status: 409,
+      code: ALREADY_MEMBER,
+      message: "That person is already a member of this project: change their role instead",
+    });
   }
   if (e?.code === "54000") {
     return conflict("This project has 100 pending invitations: withdraw some first");
