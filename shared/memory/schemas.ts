@@ -96,7 +96,16 @@ export const metadata = z.preprocess(
   ),
 );
 export const shortText = (max: number) => storable(z.string().trim().min(1).max(max));
-export const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
+// Years 1 to 9999 in UTC: what ISO 8601 text round-trips through PostgreSQL (year 0 is refused
+// there, and a later year no longer prints as four digits).
+const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
+const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
+/** An ISO 8601 date-time with an offset (microseconds kept as text), in years 1–9999 UTC. */
+export const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" })
+  .refine((s) => {
+    const t = Date.parse(s);
+    return t >= EARLIEST && t <= LATEST;
+  }, "must lie between 0001-01-01 and 9999-12-31 (UTC)");
 
 /** Fields a memory can carry besides its content. */
 const memoryFields = {
