@@ -17,6 +17,7 @@ import {
   call,
   callToolOk,
   createProject,
+  inviteMember,
   MEMORIES,
   saveMemory,
   shareProject,
@@ -390,19 +391,7 @@ freshDbTest("invitations: an unconfirmed email (Supabase Auth) sees none", async
       ),
   );
   await db.query("update auth.users set email_confirmed_at = now() where id = $1", [alice]);
-  const [{ email }] = await db.query<{ email: string }>(
-    "select email from auth.users where id = $1",
-    [bob],
-  );
-  const [invitation] = await asUser(
-    db,
-    alice,
-    (tx) =>
-      tx.query<{ id: string }>("select id from public.invite_project_member($1, $2, 'reader')", [
-        project,
-        email,
-      ]),
-  );
+  const invitation = { id: await inviteMember(db, alice, project, bob, "reader") };
   const pending = () =>
     asUser(db, bob, (tx) => tx.query("select id from public.my_project_invitations()"));
   assert.equal((await pending()).length, 0);

@@ -175,17 +175,14 @@ export async function assertToolError(
 // ---------------------------------------------------------------------------------------------
 // SQL
 
-/**
- * Shares a project the only way users can, at the SQL level: its owner invites the member's
- * email (public.invite_project_member), the member accepts (public.accept_project_invitation).
- */
-export async function shareProject(
+/** The owner invites the member's email at the SQL level; the invitation's id. */
+export async function inviteMember(
   db: Database,
   ownerId: string,
   projectId: string,
   memberId: string,
   role: "owner" | "writer" | "reader",
-): Promise<void> {
+): Promise<string> {
   const [{ email }] = await db.query<{ email: string }>(
     "select email from auth.users where id = $1",
     [memberId],
@@ -200,10 +197,25 @@ export async function shareProject(
         role,
       ]),
   );
+  return invitation.id;
+}
+
+/**
+ * Shares a project the only way users can, at the SQL level: its owner invites the member's
+ * email (public.invite_project_member), the member accepts (public.accept_project_invitation).
+ */
+export async function shareProject(
+  db: Database,
+  ownerId: string,
+  projectId: string,
+  memberId: string,
+  role: "owner" | "writer" | "reader",
+): Promise<void> {
+  const invitation = await inviteMember(db, ownerId, projectId, memberId, role);
   await asUser(
     db,
     memberId,
-    (tx) => tx.query("select public.accept_project_invitation($1)", [invitation.id]),
+    (tx) => tx.query("select public.accept_project_invitation($1)", [invitation]),
   );
 }
 
