@@ -15,7 +15,8 @@ export function rateLimited(result: RateLimitResult, now = Date.now()): AppError
   return new AppError({
     status: 429,
     code: "rate_limited",
-    message: `Too many requests: the limit is ${result.limit} operations per window. Retry in ${seconds} s.`,
+    message:
+      `Too many requests: the limit is ${result.limit} operations per window. Retry in ${seconds} s.`,
     details: { limit: result.limit, retry_after_seconds: seconds },
     headers: {
       "Retry-After": String(seconds),
