@@ -8,7 +8,9 @@ import { pgliteDir, readLiveState, removeState, writeState } from "./local/state
 
 const config = loadConfig();
 const dataDir = config.CODEMEMORY_DATA_DIR;
-await Deno.mkdir(dataDir, { recursive: true });
+// A new data dir is private (server.json holds the admin token; pgdata, kept private by
+// openPglite, every memory); an existing one, which may be any folder, is left as it is.
+await Deno.mkdir(dataDir, { recursive: true, mode: 0o700 });
 
 const running = await readLiveState(dataDir);
 if (running) {

@@ -3,6 +3,12 @@ import * as z from "zod";
 const optionalString = z.string().trim().min(1).optional().catch(undefined);
 const optionalUrl = z.preprocess((v) => (v === "" ? undefined : v), z.url().optional());
 
+/** "https://app.example.com" as URL#origin writes it, or "*" for any origin. */
+const origin = z.string().trim().refine(
+  (o) => o === "*" || (URL.canParse(o) && new URL(o).origin === o.replace(/\/$/, "")),
+  "each entry must be an origin such as https://app.example.com (scheme, host, port; no path), or *",
+).transform((o) => (o === "*" ? o : new URL(o).origin));
+
 const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(54321),
   HOST: z.string().default("127.0.0.1"),
@@ -19,10 +25,19 @@ const schema = z.object({
   WEBHOOK_SECRET: optionalString,
   UPSTASH_REDIS_REST_URL: optionalUrl,
   UPSTASH_REDIS_REST_TOKEN: optionalString,
+  /** Operations per user and window: a REST request, an MCP message (each tool call). */
   RATE_LIMIT_REQUESTS: z.coerce.number().int().min(0).default(600),
   RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).default(60),
   SUPABASE_URL: optionalUrl,
   SUPABASE_JWT_SECRET: optionalString,
+  /**
+   * Browser origins, besides PUBLIC_URL's and loopback ones, whose pages may call the MCP
+   * endpoint (comma-separated); requests without an Origin header (agents, CLIs) always may.
+   */
+  ALLOWED_ORIGINS: z.preprocess(
+    (v) => (typeof v === "string" ? v.split(",").filter((o) => o.trim() !== "") : []),
+    z.array(origin),
+  ),
   /** Human-readable docs for MCP clients (RFC 9728 resource_documentation), e.g. docs/clients.md. */
   DOCS_URL: optionalUrl,
   CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(300),

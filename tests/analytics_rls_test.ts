@@ -83,9 +83,14 @@ testEachBackend("analytics RLS: own rows, project members' rows, nothing else", 
     assert.equal((await insights(db, alice, null)).totals.searches, 3);
     assert.equal((await insights(db, alice, priv)).totals.searches, 1);
 
-    // Carol, a reader of "shared": the searches aimed at it, its writes and its rollups only.
+    // Carol, a reader of "shared": the searches aimed at it (through project_search_events,
+    // never Alice's raw events), its writes and its rollups only.
     await asUser(db, carol, async (tx) => {
-      const queries = await tx.query<{ query: string }>("select query from public.search_events");
+      assert.equal(await count(tx, "search_events"), 0);
+      const queries = await tx.query<{ query: string }>(
+        "select query from public.project_search_events($1)",
+        [shared],
+      );
       assert.deepEqual(queries.map((q) => q.query), ["alice shared"]);
       const writes = await tx.query<{ project_id: string }>(
         "select project_id from public.memory_events",

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { Redis } from "@upstash/redis";
 import { startUpstashServer, type UpstashServer } from "../scripts/dev/upstash_server.ts";
-import { createCache, createRateLimiter } from "../shared/cache/index.ts";
+import { createCache, createRateLimiter, type RateLimiter } from "../shared/cache/index.ts";
 import { MemoryCache } from "../shared/cache/memory.ts";
 import { MemoryRateLimiter } from "../shared/cache/ratelimit.ts";
 import { ResilientCache } from "../shared/cache/resilient.ts";
@@ -317,6 +317,36 @@ Deno.test("rate limiter (upstash): N pass, N+1 is refused, identifiers independe
     const admin = new Redis({ url: server.url, token: server.token, enableTelemetry: false });
     const keys = await admin.keys(`${prefix}ratelimit:*`);
     assert.equal(keys.length, 2, keys.join());
+  }));
+
+/** A cost is that many operations: the same answers from both implementations. */
+async function assertCosts(limiter: RateLimiter) {
+  const seen = [];
+  for (const cost of [4, 2, 1]) {
+    const r = await limiter.limit("carol", cost);
+    seen.push([cost, r.success, r.remaining]);
+  }
+  // 4 of 5 pass; 2 more go over (and count); then the caller is at the limit.
+  assert.deepEqual(seen, [[4, true, 1], [2, false, 0], [1, false, 0]]);
+  assert.equal((await limiter.limit("dave", 6)).success, false, "more than the limit at once");
+  assert.equal((await limiter.limit("erin", 5)).success, true, "exactly the limit at once");
+}
+
+Deno.test("rate limiter (memory): a cost counts that many operations", () =>
+  assertCosts(new MemoryRateLimiter({ requests: 5, windowSeconds: 3_600 })));
+
+Deno.test("rate limiter (upstash): a cost counts that many operations", () =>
+  withUpstash(async (server, prefix) => {
+    const windowSeconds = 3_600;
+    const left = windowSeconds * 1000 - (Date.now() % (windowSeconds * 1000));
+    if (left < 5_000) await sleep(left + 100);
+    await assertCosts(createRateLimiter({
+      upstashUrl: server.url,
+      upstashToken: server.token,
+      keyPrefix: prefix,
+      requests: 5,
+      windowSeconds,
+    }));
   }));
 
 Deno.test("rate limiter (upstash): Redis unreachable → fails open, logged once", async () => {

@@ -8,7 +8,7 @@ import { createApiKey } from "../shared/auth/api_keys.ts";
 import { asUser } from "../shared/db/as_user.ts";
 import type { Database, Row } from "../shared/db/types.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
-import { assertPgError, uniqueSlug } from "./helpers/foundation.ts";
+import { assertPgError, shareProject, uniqueSlug } from "./helpers/foundation.ts";
 import { newTestUser } from "./helpers/users.ts";
 
 const RLS_VIOLATION = "42501";
@@ -220,12 +220,7 @@ worldTest(
 worldTest(
   "rls: a reader of a shared project reads but cannot write",
   async ({ db, alice, bob, project, memory }) => {
-    await as(
-      db,
-      alice,
-      "insert into project_members (project_id, user_id, role) values ($1, $2, 'reader')",
-      [project, bob],
-    );
+    await shareProject(db, alice, project, bob, "reader");
     const before = await stored(db, memory);
 
     const seen = await as<{ id: string }>(
@@ -288,12 +283,7 @@ worldTest(
 worldTest(
   "rls: a writer of a shared project can add and edit memories",
   async ({ db, alice, bob, project, memory }) => {
-    await as(
-      db,
-      alice,
-      "insert into project_members (project_id, user_id, role) values ($1, $2, 'writer')",
-      [project, bob],
-    );
+    await shareProject(db, alice, project, bob, "writer");
     const id = await ownMemory(db, bob, project, "Bob's contribution to the team project");
     const [row] = await db.query("select user_id, project_id from memories where id = $1", [id]);
     assert.deepEqual({ ...row }, { user_id: bob, project_id: project });

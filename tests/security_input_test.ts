@@ -126,10 +126,14 @@ testEachBackend(
           ],
           ["project path", await call(stack, alice, "GET", `${MEMORIES}/projects/${q}/members`)],
           [
-            "member email",
-            await call(stack, alice, "POST", `${MEMORIES}/projects/default/members`, {
+            "invitation email",
+            await call(stack, alice, "POST", `${MEMORIES}/projects/default/invitations`, {
               email: inj,
             }),
+          ],
+          [
+            "invitation id",
+            await call(stack, alice, "POST", `${MEMORIES}/invitations/${q}/accept`),
           ],
           [
             "member id",

@@ -10,6 +10,7 @@ import {
   call,
   callTool,
   createProject,
+  inviteMember,
   MEMORIES,
   type Reply,
   saveMemory,
@@ -36,6 +37,10 @@ async function snapshot(db: Database, userId: string) {
     keys: await q(
       "select id, name, scopes, revoked_at from api_keys where user_id = $1 order by id",
     ),
+    invitations: await q(
+      `select id, project_id, email, role from project_invitations
+       where project_id in (select id from projects where owner_id = $1) order by id`,
+    ),
   };
 }
 
@@ -61,6 +66,15 @@ testEachBackend(
         (await call<{ keys: { id: string }[] }>(stack, alice, "GET", `${MEMORIES}/keys`))
           .body.keys;
       const own = await saveMemory(stack, mallory, { content: "mallory's own note" });
+      // An invitation meant for someone else: Mallory knows its id but must not use it.
+      const bob = await stack.newUser();
+      const invitationId = await inviteMember(
+        stack.db,
+        alice.userId,
+        project.id,
+        bob.userId,
+        "writer",
+      );
       const before = await snapshot(stack.db, alice.userId);
 
       const P = `${MEMORIES}/projects/${project.id}`;
@@ -78,10 +92,13 @@ testEachBackend(
         ["PATCH", P, { name: "pwned" }],
         ["DELETE", P],
         ["GET", `${P}/members`],
-        ["POST", `${P}/members`, { email: mallory.email, role: "owner" }],
+        ["POST", `${P}/invitations`, { email: mallory.email, role: "owner" }],
+        ["GET", `${P}/invitations`],
         ["PATCH", `${P}/members/${alice.userId}`, { role: "reader" }],
         ["DELETE", `${P}/members/${alice.userId}`],
         ["DELETE", `${MEMORIES}/keys/${aliceKey.id}`],
+        ["POST", `${MEMORIES}/invitations/${invitationId}/accept`],
+        ["POST", `${MEMORIES}/invitations/${invitationId}/decline`],
       ];
       for (const [method, path, body] of attempts) {
         denied(await call(stack, mallory, method, path, body), `${method} ${path}`);
@@ -115,6 +132,8 @@ testEachBackend(
           ["list_project_members", { project: project.id }],
           ["share_project", { project: project.id, email: mallory.email, role: "owner" }],
           ["unshare_project", { project: project.id, email: alice.email }],
+          ["accept_invitation", { invitation: invitationId }],
+          ["decline_invitation", { invitation: invitationId }],
         ];
         // Every tool is in the attack matrix (list_projects takes no target: it is read below),
         // so a new or renamed tool cannot slip past it.

@@ -3,7 +3,7 @@
  * write, only owners manage members and the project; a project never loses its last owner.
  */
 import assert from "node:assert/strict";
-import type { Member } from "../shared/memory/teams.ts";
+import type { Invitation, Member } from "../shared/memory/teams.ts";
 import type { Project } from "../shared/memory/types.ts";
 import { testEachBackend } from "./helpers/db.ts";
 import {
@@ -17,6 +17,7 @@ import {
   uniqueSlug,
   withMcp,
 } from "./helpers/foundation.ts";
+import { parseFenced } from "./helpers/fences.ts";
 import { type TestStack, type TestUser, withStack } from "./helpers/stack.ts";
 
 const PROJECTS = `${MEMORIES}/projects`;
@@ -39,19 +40,53 @@ async function team(stack: TestStack): Promise<Team> {
   ]);
   const project = await createProject(stack, owner, { name: "Team", slug: uniqueSlug("team") });
   for (const [user, role] of [[writer, "writer"], [reader, "reader"]] as const) {
-    const r = await call<{ member: Member }>(stack, owner, "POST", members(project), {
-      email: user.email.toUpperCase(), // emails match case-insensitively
-      role,
-    });
-    assert.equal(r.status, 201, JSON.stringify(r.body));
-    assert.deepEqual(
-      { user_id: r.body.member.user_id, role: r.body.member.role, email: r.body.member.email },
-      { user_id: user.userId, role, email: user.email },
-    );
+    await join(stack, owner, project, user, role);
   }
   return { owner, writer, reader, outsider, project };
 }
 
+/** `owner` invites `user` (by email, in upper case: emails match case-insensitively), who accepts. */
+async function join(
+  stack: TestStack,
+  owner: TestUser,
+  project: Project,
+  user: TestUser,
+  role: string,
+): Promise<Invitation> {
+  const invitation = await invite(stack, owner, project, user.email.toUpperCase(), role);
+  assert.equal(invitation.email, user.email);
+  const r = await call<{ project: Project; member: Member }>(
+    stack,
+    user,
+    "POST",
+    `${MEMORIES}/invitations/${invitation.id}/accept`,
+  );
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(
+    { user_id: r.body.member.user_id, role: r.body.member.role, email: r.body.member.email },
+    { user_id: user.userId, role, email: user.email },
+  );
+  // The invitee names a shared project by its id.
+  assert.deepEqual([r.body.project.id, r.body.project.ref], [project.id, project.id]);
+  return invitation;
+}
+
+async function invite(
+  stack: TestStack,
+  owner: TestUser,
+  project: Project,
+  email: string,
+  role: string,
+): Promise<Invitation> {
+  const r = await call<{ invitation: Invitation }>(stack, owner, "POST", invitations(project), {
+    email,
+    role,
+  });
+  assert.equal(r.status, 201, JSON.stringify(r.body));
+  return r.body.invitation;
+}
+
+const invitations = (p: Project) => `${PROJECTS}/${p.id}/invitations`;
 const members = (p: Project, userId?: string) =>
   `${PROJECTS}/${p.id}/members${userId ? `/${userId}` : ""}`;
 
@@ -69,13 +104,19 @@ testEachBackend(
     withStack(backend, async (stack) => {
       const { owner, writer, reader, outsider, project } = await team(stack);
 
-      // Everyone in the project sees the roster, by id or slug; outsiders get a 404.
-      for (const user of [owner, writer, reader]) {
+      // Everyone in the project sees the roster (the owner names it by slug, members by id);
+      // outsiders get a 404.
+      for (
+        const [user, ref] of [[owner, project.slug], [writer, project.id], [
+          reader,
+          project.id,
+        ]] as const
+      ) {
         const r = await call<{ members: Member[] }>(
           stack,
           user,
           "GET",
-          `${PROJECTS}/${project.slug}/members`,
+          `${PROJECTS}/${ref}/members`,
         );
         assert.equal(r.status, 200, JSON.stringify(r.body));
         assert.deepEqual(r.body.members.map((m) => [m.email, m.role]), [
@@ -89,7 +130,7 @@ testEachBackend(
       // Reader: reads, cannot write.
       const memory = await saveMemory(stack, writer, {
         content: "team fact",
-        project: project.slug,
+        project: project.id,
       });
       assert.equal((await call(stack, reader, "GET", `${MEMORIES}/${memory.id}`)).status, 200);
       const listed = await call<{ memories: { id: string }[] }>(
@@ -117,9 +158,9 @@ testEachBackend(
 
       // Writer: writes, but membership and the project are the owner's.
       assertError(
-        await call(stack, writer, "POST", members(project), { email: outsider.email }),
+        await call(stack, writer, "POST", invitations(project), { email: outsider.email }),
         403,
-        /Only an owner can add members.*your role is writer/,
+        /Only an owner can invite members.*your role is writer/,
       );
       assertError(
         await call(stack, writer, "PATCH", members(project, reader.userId), { role: "writer" }),
@@ -163,22 +204,22 @@ testEachBackend(
       assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
       assert.equal(renamed.body.project.name, "Renamed");
 
-      // Clear errors for unknown users, roles and members.
+      // Clear errors for bad roles, emails and members.
       assertError(
-        await call(stack, owner, "POST", members(project), { email: "nobody@nowhere.test" }),
-        404,
-        /No user with email 'nobody@nowhere.test'/,
-      );
-      assertError(
-        await call(stack, owner, "POST", members(project), {
+        await call(stack, owner, "POST", invitations(project), {
           email: outsider.email,
           role: "admin",
         }),
         400,
       );
       assertError(
-        await call(stack, owner, "POST", members(project), { email: "not an email" }),
+        await call(stack, owner, "POST", invitations(project), { email: "not an email" }),
         400,
+      );
+      assertError(
+        await call(stack, owner, "POST", invitations(project), { email: reader.email }),
+        409,
+        /already a member/,
       );
       assertError(
         await call(stack, owner, "PATCH", members(project, outsider.userId), { role: "reader" }),
@@ -220,7 +261,7 @@ testEachBackend(
 
       // The new owner deletes the project with its memories.
       const memory = await saveMemory(stack, writer, { content: "doomed", project: project.id });
-      const deleted = await call(stack, writer, "DELETE", `${PROJECTS}/${project.slug}`);
+      const deleted = await call(stack, writer, "DELETE", `${PROJECTS}/${project.id}`);
       assert.equal(deleted.status, 200, JSON.stringify(deleted.body));
       assert.deepEqual(deleted.body, { id: project.id, deleted: true });
       const rows = await stack.db.query(
@@ -237,27 +278,51 @@ testEachBackend(
     withStack(backend, async (stack) => {
       const { owner, writer, reader, outsider, project } = await team(stack);
 
+      const stranger = await stack.newUser();
       await withMcp(stack, owner, async (client) => {
         const listed = await callToolOk(client, "list_projects");
-        assert.match(listed.text, new RegExp(`${project.slug}.*role: owner`));
+        assert.match(listed.text, new RegExp(`ref: ${project.slug} \\| role: owner`));
         const shared = await callToolOk(client, "share_project", {
           project: project.slug,
           email: outsider.email,
           role: "reader",
         });
-        assert.match(shared.text, /is now reader/);
-        const roster = await callToolOk(client, "list_project_members", { project: project.slug });
-        assert.match(roster.text, new RegExp(`${outsider.email}: reader`));
-        await assertToolError(
-          client,
-          "share_project",
-          { project: project.slug, email: "ghost@nowhere.test", role: "writer" },
-          /No user with email/,
-        );
-        await callToolOk(client, "unshare_project", {
+        assert.match(shared.text, /Invitation [0-9a-f-]{36} to project .* as reader.*accept/);
+        // Known or not, an email gets the same answer; a member's role changes instead.
+        await callToolOk(client, "share_project", {
           project: project.slug,
-          email: outsider.email,
+          email: stranger.email,
+          role: "writer",
         });
+        const ghost = await callToolOk(client, "share_project", {
+          project: project.slug,
+          email: "ghost@nowhere.test",
+          role: "writer",
+        });
+        assert.match(ghost.text, /Invitation [0-9a-f-]{36} to project .* as writer/);
+        const promoted = await callToolOk(client, "share_project", {
+          project: project.slug,
+          email: reader.email,
+          role: "writer",
+        });
+        assert.match(promoted.text, /Already a member .* role is now writer/);
+        await callToolOk(client, "share_project", {
+          project: project.slug,
+          email: reader.email,
+          role: "reader",
+        });
+        // Invited people are not members until they accept.
+        const roster = await callToolOk(client, "list_project_members", { project: project.slug });
+        assert.deepEqual(parseFenced(roster.text).blocks, [
+          [`owner: ${owner.email}`, `writer: ${writer.email}`, `reader: ${reader.email}`].join(
+            "\n",
+          ),
+        ]);
+        const withdrawn = await callToolOk(client, "unshare_project", {
+          project: project.slug,
+          email: "ghost@nowhere.test",
+        });
+        assert.match(withdrawn.text, /Invitation withdrawn/);
         await assertToolError(
           client,
           "unshare_project",
@@ -267,37 +332,60 @@ testEachBackend(
       });
       assert.equal(await roleOf(stack, project, outsider.userId), undefined);
 
+      // The invitee sees the invitation in list_projects and accepts it.
+      await withMcp(stack, outsider, async (client) => {
+        await assertToolError(client, "list_project_members", { project: project.id }, /not found/);
+        const listed = await callToolOk(client, "list_projects");
+        const [pending] = listed.structuredContent.invitations as { id: string; role: string }[];
+        assert.equal(pending.role, "reader");
+        assert.match(listed.text, new RegExp(`invitation ${pending.id} \\| role: reader`));
+        assert.ok(
+          parseFenced(listed.text).blocks.includes(
+            `project: Team (${project.slug})\ninvited by: ${owner.email}`,
+          ),
+        );
+        const joined = await callToolOk(client, "accept_invitation", { invitation: pending.id });
+        assert.match(joined.text, new RegExp(`Joined project ${project.id} as reader`));
+        await assertToolError(client, "accept_invitation", { invitation: pending.id }, /not found/);
+        const after = await callToolOk(client, "list_projects");
+        assert.match(after.text, new RegExp(`ref: ${project.id} \\| role: reader \\| shared`));
+        assert.deepEqual(after.structuredContent.invitations, []);
+      });
+      assert.equal(await roleOf(stack, project, outsider.userId), "reader");
+
+      // The stranger says no.
+      await withMcp(stack, stranger, async (client) => {
+        const listed = await callToolOk(client, "list_projects");
+        const [pending] = listed.structuredContent.invitations as { id: string }[];
+        await callToolOk(client, "decline_invitation", { invitation: pending.id });
+        const after = await callToolOk(client, "list_projects");
+        assert.deepEqual(after.structuredContent.invitations, []);
+      });
+      assert.equal(await roleOf(stack, project, stranger.userId), undefined);
+
       await withMcp(stack, reader, async (client) => {
         const listed = await callToolOk(client, "list_projects");
-        assert.match(listed.text, new RegExp(`${project.slug}.*role: reader`));
+        assert.match(listed.text, new RegExp(`ref: ${project.id} \\| role: reader`));
         await assertToolError(
           client,
           "save_memory",
-          { content: "nope", project: project.slug },
+          { content: "nope", project: project.id },
           /read-only access to project/,
         );
         await assertToolError(
           client,
           "share_project",
-          { project: project.slug, email: outsider.email, role: "owner" },
-          /Only an owner can add members/,
+          { project: project.id, email: outsider.email, role: "owner" },
+          /Only an owner can invite members/,
         );
       });
       await withMcp(stack, writer, async (client) => {
-        await callToolOk(client, "save_memory", { content: "writer note", project: project.slug });
+        await callToolOk(client, "save_memory", { content: "writer note", project: project.id });
         await assertToolError(
           client,
           "unshare_project",
-          { project: project.slug, email: reader.email },
+          { project: project.id, email: reader.email },
           /Only an owner can remove other members/,
-        );
-      });
-      await withMcp(stack, outsider, async (client) => {
-        await assertToolError(
-          client,
-          "list_project_members",
-          { project: project.id },
-          /not found/,
         );
       });
       assert.equal(await roleOf(stack, project, reader.userId), "reader");

@@ -131,6 +131,8 @@ if [ -z "$(psql_pg -d postgres -c "select 1 from pg_database where datname = '$T
   log "creating database $TEST_DB"
   psql_pg -d postgres -c "create database $TEST_DB owner postgres"
 fi
+# Hosted Supabase's default privileges, before any migration (as tests/helpers/db.ts does).
+psql_pg -d "$TEST_DB" -f "$(dirname "$0")/supabase_defaults.sql"
 # vector is created by the app's migrations; only prove it loads.
 psql_pg -d "$TEST_DB" -c "begin; create extension if not exists vector; rollback;"
 psql_pg -d "$TEST_DB" -c "create extension if not exists pg_cron"
@@ -177,6 +179,7 @@ if [ -z "$(psql_faults -d postgres -c "select 1 from pg_database where datname =
   log "creating database $FAULTS_DB on port $FAULTS_PORT"
   psql_faults -d postgres -c "create database $FAULTS_DB owner postgres"
 fi
+psql_faults -d "$FAULTS_DB" -f "$(dirname "$0")/supabase_defaults.sql"
 psql_faults -d "$FAULTS_DB" -c "begin; create extension if not exists vector; rollback;"
 psql_faults -d "$FAULTS_DB" -c "create extension if not exists pg_cron"
 

@@ -13,6 +13,7 @@ export const OPTIONAL_SECRETS = [
   "RATE_LIMIT_REQUESTS",
   "RATE_LIMIT_WINDOW_SECONDS",
   "DOCS_URL",
+  "ALLOWED_ORIGINS",
 ] as const;
 
 /** Vault names the embedding webhook's trigger reads (see the webhook migration). */

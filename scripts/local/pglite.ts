@@ -2,6 +2,7 @@ import { type Extensions, PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
 import type { Database, Queryable } from "../../shared/db/types.ts";
 import { SESSION_SEARCH_PATH } from "../../shared/db/types.ts";
+import { keepPrivate } from "./private_files.ts";
 
 export interface PgliteOptions {
   /** More PGlite extensions (e.g. contrib auto_explain for the benchmark's plans). */
@@ -10,9 +11,15 @@ export interface PgliteOptions {
   onNotice?: (message: string) => void;
 }
 
-/** Embedded Postgres (WASM): in memory when dataDir is undefined, else persisted there. */
+/**
+ * Embedded Postgres (WASM): in memory when dataDir is undefined, else persisted there, readable
+ * by this user only (keepPrivate).
+ */
 export async function openPglite(dataDir?: string, opts: PgliteOptions = {}): Promise<Database> {
+  if (dataDir !== undefined) await keepPrivate(dataDir);
   const pg = await PGlite.create({ dataDir, extensions: { vector, ...opts.extensions } });
+  // A new data dir is unpacked with loose modes of its own; Postgres creates 0600 files later.
+  if (dataDir !== undefined) await keepPrivate(dataDir);
   const onNotice = opts.onNotice && ((n: { message?: string }) => opts.onNotice!(n.message ?? ""));
   await pg.exec(`set search_path = ${SESSION_SEARCH_PATH}; set timezone = 'UTC'`);
   const wrap = (q: Pick<PGlite, "query" | "exec">): Queryable => ({

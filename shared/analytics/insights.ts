@@ -8,7 +8,9 @@ export const MAX_INSIGHT_DAYS = 366;
 
 /** GET /analytics/insights?project=&days= */
 export const insightsQuerySchema = z.strictObject({
-  project: projectRef.optional().describe("Project slug or id; omit for all your activity."),
+  project: projectRef.optional().describe(
+    "Project ref (your slug, or a shared project's id); omit for all your activity.",
+  ),
   days: z.coerce.number().int().min(1).max(MAX_INSIGHT_DAYS).default(30),
 });
 export type InsightsQuery = z.input<typeof insightsQuerySchema>;
@@ -65,7 +67,7 @@ export class InsightsService {
   async get(userId: string, query: InsightsQuery): Promise<Insights> {
     const { project, days } = insightsQuerySchema.parse(query);
     return await asUser(this.db, userId, async (tx) => {
-      // Slugs resolve as everywhere else (own project first); an unknown one is a 404.
+      // Refs resolve as everywhere else (a slug is always your own project); an unknown one is a 404.
       const projectId = project === undefined
         ? null
         : (await resolveProject(tx, userId, project)).id;

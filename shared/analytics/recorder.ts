@@ -8,7 +8,7 @@ import { type Channel, currentSource } from "./request_source.ts";
 /** One search as it is recorded (see public.search_events). */
 export interface SearchEventInput {
   userId: string;
-  /** Projects as the caller named them (slugs or ids); null = all their projects. */
+  /** Projects as the caller named them (refs: own slugs or ids); null = all their projects. */
   projectRefs: string[] | null;
   query: string;
   filters: Record<string, unknown>;

@@ -24,8 +24,8 @@ export function upstashRateLimiter(
     timeout: 0,
   });
   return {
-    async limit(identifier) {
-      const { success, limit, remaining, reset } = await rl.limit(identifier);
+    async limit(identifier, cost = 1) {
+      const { success, limit, remaining, reset } = await rl.limit(identifier, { rate: cost });
       return { success, limit, remaining, reset };
     },
   };
@@ -56,7 +56,7 @@ export class MemoryRateLimiter implements RateLimiter {
     this.#now = opts.now ?? Date.now;
   }
 
-  limit(identifier: string): Promise<RateLimitResult> {
+  limit(identifier: string, cost = 1): Promise<RateLimitResult> {
     const now = this.#now();
     const window = Math.floor(now / this.#windowMs);
     const old = this.#counts.get(identifier);
@@ -75,9 +75,14 @@ export class MemoryRateLimiter implements RateLimiter {
     if (used >= this.#requests) {
       return Promise.resolve({ success: false, limit: this.#requests, remaining: 0, reset });
     }
-    counts.current++;
-    const remaining = this.#requests - used - 1;
-    return Promise.resolve({ success: true, limit: this.#requests, remaining, reset });
+    counts.current += cost;
+    const remaining = this.#requests - used - cost;
+    return Promise.resolve({
+      success: remaining >= 0,
+      limit: this.#requests,
+      remaining: Math.max(0, remaining),
+      reset,
+    });
   }
 }
 
@@ -98,10 +103,10 @@ export function failOpen(
     reset: now() + opts.windowSeconds * 1000,
   });
   return {
-    async limit(identifier) {
+    async limit(identifier, cost) {
       if (guard.skipping) return allowed();
       try {
-        const result = await inner.limit(identifier);
+        const result = await inner.limit(identifier, cost);
         guard.ok();
         return result;
       } catch (err) {

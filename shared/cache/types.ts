@@ -23,5 +23,10 @@ export interface RateLimitResult {
 }
 
 export interface RateLimiter {
-  limit(identifier: string): Promise<RateLimitResult>;
+  /**
+   * Counts `cost` operations (default 1) for `identifier`. As @upstash/ratelimit does, a caller
+   * already at the limit is refused without counting; one that goes over with this cost is
+   * refused too, and what it asked for still counts.
+   */
+  limit(identifier: string, cost?: number): Promise<RateLimitResult>;
 }

@@ -10,6 +10,7 @@ import { McpServer, WebStandardStreamableHTTPServerTransport } from "../mcp/sdk.
 import { registerTeamTools } from "../mcp/team_tools.ts";
 import { registerMemoryTools } from "../mcp/tools.ts";
 import { limitBody } from "./body_limit.ts";
+import { forbiddenOrigin, originAllowed } from "./origin.ts";
 import { errorResponse } from "./errors.ts";
 import { checkRateLimit, mcpRateLimitedResponse } from "./rate_limit.ts";
 import { isUtf8 } from "./utf8.ts";
@@ -31,6 +32,8 @@ export function createMcpHandler(ctx: AppContext) {
       return resourceMetadataResponse(ctx.config, req);
     }
     try {
+      const origin = req.headers.get("origin");
+      if (!originAllowed(ctx.config, origin)) throw forbiddenOrigin(origin!);
       const principal = await ctx.auth.authenticate(req, {
         resourceMetadata: resourceMetadataUrl(publicBaseUrl(ctx.config, req)),
       });
@@ -39,12 +42,16 @@ export function createMcpHandler(ctx: AppContext) {
       // would stay open forever (holding an Edge Function, or the local server's shutdown).
       if (req.method !== "POST") return methodNotAllowed(req.method);
       req = await limitBody(req);
-      if (!isUtf8(await req.clone().arrayBuffer())) return notUtf8();
-      const limited = await checkRateLimit(ctx.rateLimiter, principal);
+      const body = await req.clone().arrayBuffer();
+      if (!isUtf8(body)) return notUtf8();
+      const messages = messageCount(body);
+      if (messages > MAX_BATCH_MESSAGES) return batchTooLarge(messages);
+      // Every message counts (each tool call), so a batch buys nothing over separate requests.
+      const limited = await checkRateLimit(ctx.rateLimiter, principal, messages);
       if (limited) return await mcpRateLimitedResponse(req, limited);
       const server = new McpServer(MCP_SERVER_INFO, { instructions: INSTRUCTIONS });
       registerMemoryTools(server, ctx.service, principal, ctx.search);
-      registerTeamTools(server, ctx.teams, principal);
+      registerTeamTools(server, ctx.service, ctx.teams, principal);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,
@@ -60,6 +67,19 @@ export function createMcpHandler(ctx: AppContext) {
   };
 }
 
+/** Most JSON-RPC messages one POST may carry (MCP 2025-06-18 dropped batches altogether). */
+export const MAX_BATCH_MESSAGES = 10;
+
+/** How many JSON-RPC messages a body holds: a batch's length, else one (even if malformed). */
+function messageCount(body: ArrayBuffer): number {
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(body));
+    return Array.isArray(parsed) ? Math.max(parsed.length, 1) : 1;
+  } catch {
+    return 1; // the SDK answers the parse error
+  }
+}
+
 const jsonRpcError = (status: number, code: number, message: string, init: ResponseInit = {}) =>
   Response.json({ jsonrpc: "2.0", error: { code, message }, id: null }, { ...init, status });
 
@@ -69,6 +89,13 @@ const methodNotAllowed = (method: string) =>
     -32000,
     `Method ${method} not allowed: this MCP endpoint is stateless; POST JSON-RPC messages`,
     { headers: { allow: "POST" } },
+  );
+
+const batchTooLarge = (messages: number) =>
+  jsonRpcError(
+    400,
+    -32600,
+    `Invalid Request: a batch of ${messages} messages; send at most ${MAX_BATCH_MESSAGES} per request (each counts against the rate limit)`,
   );
 
 // The SDK decodes leniently, which would store U+FFFD for the bad bytes: a parse error instead.

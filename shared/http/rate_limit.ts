@@ -15,7 +15,8 @@ export function rateLimited(result: RateLimitResult, now = Date.now()): AppError
   return new AppError({
     status: 429,
     code: "rate_limited",
-    message: `Too many requests: the limit is ${result.limit} per window. Retry in ${seconds} s.`,
+    message:
+      `Too many requests: the limit is ${result.limit} operations per window. Retry in ${seconds} s.`,
     details: { limit: result.limit, retry_after_seconds: seconds },
     headers: {
       "Retry-After": String(seconds),
@@ -26,12 +27,17 @@ export function rateLimited(result: RateLimitResult, now = Date.now()): AppError
   });
 }
 
-/** Counts the request; the 429 AppError when the caller is over their limit, else null. */
+/**
+ * Counts `operations` (a REST request is one; an MCP request one per JSON-RPC message, so every
+ * tool call counts however they are framed); the 429 AppError when the caller is over their
+ * limit, else null.
+ */
 export async function checkRateLimit(
   limiter: RateLimiter,
   principal: Principal,
+  operations = 1,
 ): Promise<AppError | null> {
-  const result = await limiter.limit(identifier(principal));
+  const result = await limiter.limit(identifier(principal), operations);
   return result.success ? null : rateLimited(result);
 }
 

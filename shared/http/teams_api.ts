@@ -1,24 +1,26 @@
 import type { Hono } from "hono";
-import {
-  addMemberSchema,
-  setRoleSchema,
-  TeamService,
-  updateProjectSchema,
-} from "../memory/teams.ts";
+import { inviteSchema, setRoleSchema, TeamService, updateProjectSchema } from "../memory/teams.ts";
 import { type ApiEnv, userOf, uuidParam, valid } from "./validate.ts";
 
 /**
- * Shared projects, under the memories function (`:project` is a project id or slug):
- *   PATCH  /memories/projects/:project                  rename / describe (owner)
- *   DELETE /memories/projects/:project                  delete with all its memories (owner)
- *   GET    /memories/projects/:project/members          members with roles and emails
- *   POST   /memories/projects/:project/members          add by email { email, role } (owner)
- *   PATCH  /memories/projects/:project/members/:user    change role { role } (owner)
- *   DELETE /memories/projects/:project/members/:user    remove (owner) or leave (yourself)
+ * Shared projects, under the memories function (`:project` is a project ref: the slug of one
+ * of your own projects, or a project's id):
+ *   PATCH  /memories/projects/:project                   rename / describe (owner)
+ *   DELETE /memories/projects/:project                   delete with all its memories (owner)
+ *   GET    /memories/projects/:project/members           members with roles and emails
+ *   PATCH  /memories/projects/:project/members/:user     change role { role } (owner)
+ *   DELETE /memories/projects/:project/members/:user     remove (owner) or leave (yourself)
+ *   GET    /memories/projects/:project/invitations       pending invitations (owner)
+ *   POST   /memories/projects/:project/invitations       invite { email, role } (owner)
+ *   DELETE /memories/projects/:project/invitations/:id   withdraw an invitation (owner)
+ *   GET    /memories/invitations                         invitations waiting for your answer
+ *   POST   /memories/invitations/:id/accept              join the project
+ *   POST   /memories/invitations/:id/decline             say no
  */
 export function registerTeamRoutes(app: Hono<ApiEnv>, teams: TeamService): void {
   const project = (raw: string) => raw.slice(0, 100);
   const member = (raw: string) => ({ userId: uuidParam(raw, "user") });
+  const invitation = (raw: string) => uuidParam(raw, "invitation");
 
   app.patch("/projects/:project", valid("json", updateProjectSchema), async (c) =>
     c.json({
@@ -36,15 +38,6 @@ export function registerTeamRoutes(app: Hono<ApiEnv>, teams: TeamService): void 
   app.get(
     "/projects/:project/members",
     async (c) => c.json(await teams.listMembers(userOf(c), project(c.req.param("project")))),
-  );
-  app.post(
-    "/projects/:project/members",
-    valid("json", addMemberSchema),
-    async (c) =>
-      c.json(
-        await teams.addMember(userOf(c), project(c.req.param("project")), c.req.valid("json")),
-        201,
-      ),
   );
   app.patch("/projects/:project/members/:user", valid("json", setRoleSchema), async (c) =>
     c.json(
@@ -65,5 +58,37 @@ export function registerTeamRoutes(app: Hono<ApiEnv>, teams: TeamService): void 
           member(c.req.param("user")),
         ),
       ),
+  );
+
+  app.get(
+    "/projects/:project/invitations",
+    async (c) => c.json(await teams.invitations(userOf(c), project(c.req.param("project")))),
+  );
+  app.post(
+    "/projects/:project/invitations",
+    valid("json", inviteSchema),
+    async (c) =>
+      c.json(
+        await teams.invite(userOf(c), project(c.req.param("project")), c.req.valid("json")),
+        201,
+      ),
+  );
+  app.delete("/projects/:project/invitations/:id", async (c) =>
+    c.json(
+      await teams.withdraw(
+        userOf(c),
+        project(c.req.param("project")),
+        invitation(c.req.param("id")),
+      ),
+    ));
+
+  app.get("/invitations", async (c) => c.json({ invitations: await teams.incoming(userOf(c)) }));
+  app.post(
+    "/invitations/:id/accept",
+    async (c) => c.json(await teams.accept(userOf(c), invitation(c.req.param("id")))),
+  );
+  app.post(
+    "/invitations/:id/decline",
+    async (c) => c.json(await teams.decline(userOf(c), invitation(c.req.param("id")))),
   );
 }

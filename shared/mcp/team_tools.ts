@@ -1,18 +1,42 @@
 import * as z from "zod";
 import { type Principal, requireScope } from "../auth/authenticate.ts";
-import { projectRef } from "../memory/schemas.ts";
-import { type Member, ROLES, type TeamService } from "../memory/teams.ts";
+import { projectRef, uuid } from "../memory/schemas.ts";
+import type { MemoryService } from "../memory/service.ts";
+import { ROLES, type TeamService } from "../memory/teams.ts";
+import { formatMembers, formatProjects, formatShared } from "./format.ts";
 import type { McpServer } from "./sdk.ts";
 import { run } from "./tools.ts";
 
 /**
- * Sharing a project is something a user asks their agent to do ("give bob@acme.com read access
- * to this project"), so it is a tool; renaming or deleting projects stays in REST/dashboards.
+ * Projects and sharing. Sharing is something a user asks their agent to do ("invite
+ * bob@acme.com to this project"), so it is a tool; joining takes the invitee's own yes
+ * (accept_invitation). Renaming or deleting projects stays in REST and dashboards.
  */
-export function registerTeamTools(server: McpServer, teams: TeamService, principal: Principal) {
+export function registerTeamTools(
+  server: McpServer,
+  service: MemoryService,
+  teams: TeamService,
+  principal: Principal,
+) {
   const userId = principal.userId;
-  const project = projectRef.describe("Project slug (e.g. 'my-app') or id, from list_projects.");
-  const email = z.email().max(320).describe("Email address of the person's Code Memory account.");
+  const project = projectRef.describe(
+    "Project ref from list_projects: your own project's slug, or a shared project's id.",
+  );
+  const email = z.email().max(320).describe("The person's email address.");
+  const invitation = uuid.describe("The invitation id, from list_projects.");
+
+  server.registerTool("list_projects", {
+    title: "List projects",
+    description:
+      "List the projects you can use, your own and those shared with you, with your role and the ref to pass as `project` (a bare name always means one of your own projects; a shared one is named by its id), plus invitations waiting for your answer. Memories saved without a project go to your default project.",
+    inputSchema: z.strictObject({}),
+    annotations: { readOnlyHint: true },
+  }, () =>
+    run(async () => {
+      const projects = await service.listProjects(userId);
+      const invitations = await teams.incoming(userId);
+      return { text: formatProjects(projects, invitations), data: { projects, invitations } };
+    }));
 
   server.registerTool("list_project_members", {
     title: "List project members",
@@ -22,16 +46,13 @@ export function registerTeamTools(server: McpServer, teams: TeamService, princip
   }, (args) =>
     run(async () => {
       const { project, members } = await teams.listMembers(userId, args.project);
-      return {
-        text: `Members of ${project.slug}:\n${members.map(line).join("\n")}`,
-        data: { project_id: project.id, members },
-      };
+      return { text: formatMembers(project, members), data: { project_id: project.id, members } };
     }));
 
   server.registerTool("share_project", {
     title: "Share project",
     description:
-      "Give an existing user access to a project you own, or change their role: owner (full control incl. members), writer (read and write memories) or reader (read only). Only do this when the user asks.",
+      "Invite someone by email to a project you own, with a role: owner (full control incl. members), writer (read and write memories) or reader (read only). They get access only once they accept. If they already are a member, their role changes instead. Only do this when the user asks.",
     inputSchema: z.strictObject({
       project,
       email,
@@ -46,17 +67,17 @@ export function registerTeamTools(server: McpServer, teams: TeamService, princip
   }, (args) =>
     run(async () => {
       requireScope(principal, "write");
-      const { project, member } = await teams.addMember(userId, args.project, args);
+      const result = await teams.share(userId, args.project, args);
       return {
-        text: `${member.email ?? member.user_id} is now ${member.role} of ${project.slug}.`,
-        data: { project_id: project.id, member },
+        text: formatShared(result.project, result),
+        data: { project_id: result.project.id, ...result },
       };
     }));
 
   server.registerTool("unshare_project", {
     title: "Unshare project",
     description:
-      "Remove someone's access to a project you own (or leave a project yourself by passing your own email). Their memories stay in the project.",
+      "Remove someone's access to a project you own, or withdraw their pending invitation (or leave a project yourself by passing your own email). Their memories stay in the project.",
     inputSchema: z.strictObject({ project, email }),
     annotations: {
       readOnlyHint: false,
@@ -67,9 +88,37 @@ export function registerTeamTools(server: McpServer, teams: TeamService, princip
   }, (args) =>
     run(async () => {
       requireScope(principal, "write");
-      const result = await teams.removeMember(userId, args.project, { email: args.email });
-      return { text: `${args.email} no longer has access to ${args.project}.`, data: result };
+      const result = await teams.unshare(userId, args.project, args.email);
+      const text = "withdrawn" in result ? "Invitation withdrawn." : "Access removed.";
+      return { text, data: result };
+    }));
+
+  server.registerTool("accept_invitation", {
+    title: "Accept invitation",
+    description:
+      "Join a project you were invited to (see list_projects). Only do this when the user asks: its memories will be searched along with yours.",
+    inputSchema: z.strictObject({ invitation }),
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  }, (args) =>
+    run(async () => {
+      requireScope(principal, "write");
+      const { project, member } = await teams.accept(userId, args.invitation);
+      return {
+        text:
+          `Joined project ${project.ref} as ${member.role}. Pass "${project.ref}" as project to use it.`,
+        data: { project, member },
+      };
+    }));
+
+  server.registerTool("decline_invitation", {
+    title: "Decline invitation",
+    description: "Decline an invitation to a project (see list_projects).",
+    inputSchema: z.strictObject({ invitation }),
+    annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
+  }, (args) =>
+    run(async () => {
+      requireScope(principal, "write");
+      const result = await teams.decline(userId, args.invitation);
+      return { text: `Declined invitation ${args.invitation}.`, data: result };
     }));
 }
-
-const line = (m: Member) => `- ${m.email ?? m.user_id}: ${m.role}`;

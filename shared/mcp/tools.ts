@@ -5,7 +5,7 @@ import type { MemoryService } from "../memory/service.ts";
 import { listMemoriesShape, saveMemoryShape, updateMemoryShape, uuid } from "../memory/schemas.ts";
 import { searchSchema } from "../search/schemas.ts";
 import type { SearchService } from "../search/service.ts";
-import { formatMemory, formatMemoryList, formatProjects, UNTRUSTED_NOTE } from "./format.ts";
+import { formatMemory, formatMemoryList } from "./format.ts";
 import type { CallToolResult, McpServer } from "./sdk.ts";
 import { formatSearchResults } from "./search_format.ts";
 
@@ -62,7 +62,7 @@ export function registerMemoryTools(
   }, ({ id }) =>
     run(async () => {
       const memory = await service.get(userId, id);
-      return { text: `${UNTRUSTED_NOTE}\n\n${formatMemory(memory)}`, data: { memory } };
+      return { text: formatMemory(memory), data: { memory } };
     }));
 
   server.registerTool("update_memory", {
@@ -115,17 +115,5 @@ export function registerMemoryTools(
         text: formatMemoryList(page.items, page.next_cursor),
         data: { memories: page.items, next_cursor: page.next_cursor },
       };
-    }));
-
-  server.registerTool("list_projects", {
-    title: "List projects",
-    description:
-      "List the projects you can use (your own and shared ones) with your role in each, and how many memories are still waiting to be embedded (pending_embeddings: 0 means all are searchable by meaning). Memories saved without a project go to your default project.",
-    inputSchema: z.strictObject({}),
-    annotations: { readOnlyHint: true },
-  }, () =>
-    run(async () => {
-      const projects = await service.listProjects(userId);
-      return { text: formatProjects(projects), data: { projects } };
     }));
 }

@@ -1,13 +1,12 @@
 import type { Queryable } from "../db/types.ts";
-import { badRequest, conflict, notFound } from "../errors.ts";
+import { conflict, notFound } from "../errors.ts";
 import { DEFAULT_PROJECT_SLUG } from "./limits.ts";
 import { PROJECT_COLUMNS, toProject } from "./rows.ts";
 import type { ListedProject, Project } from "./types.ts";
 import type { CreateProjectInput } from "./schemas.ts";
+import { UUID } from "./uuid.ts";
 
 // All functions here run inside asUser(): row level security limits them to the user's projects.
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 const SELECT_PROJECTS = `select ${PROJECT_COLUMNS} from projects p
   join project_members pm on pm.project_id = p.id and pm.user_id = auth.uid()`;
@@ -15,7 +14,8 @@ const SELECT_PROJECTS = `select ${PROJECT_COLUMNS} from projects p
 export function slugify(name: string): string {
   const slug = name.normalize("NFKD").toLowerCase().replace(/[^a-z0-9]+/g, "-")
     .replace(/^-+|-+$/g, "").slice(0, 63);
-  return slug || "project";
+  // A slug shaped like an id would be read as one (parseProjectRef).
+  return !slug ? "project" : UUID.test(slug) ? `p-${slug}` : slug;
 }
 
 export async function listProjects(tx: Queryable): Promise<ListedProject[]> {
@@ -98,8 +98,33 @@ export async function defaultProject(tx: Queryable, userId: string): Promise<Pro
 }
 
 /**
- * Finds a project the user can see by id or slug. A slug names the user's own project first,
- * then a project shared with them; an ambiguous shared slug asks for the id.
+ * How a caller names a project. A bare slug is always the caller's OWN project, so nothing a
+ * user writes or asks can land in someone else's project because of a name; a project shared
+ * with them is named by its id (list_projects shows each project's `ref`).
+ */
+export type ProjectRef = { id: string } | { ownSlug: string };
+
+export const parseProjectRef = (ref: string): ProjectRef =>
+  UUID.test(ref) ? { id: ref.toLowerCase() } : { ownSlug: ref.toLowerCase() };
+
+/** The project `ref` names for the user, or null when there is none. */
+export async function findProject(
+  tx: Queryable,
+  userId: string,
+  ref: ProjectRef,
+): Promise<Project | null> {
+  const [row] = "id" in ref
+    ? await tx.query(`${SELECT_PROJECTS} where p.id = $1`, [ref.id])
+    : await tx.query(`${SELECT_PROJECTS} where p.owner_id = $1 and p.slug = $2`, [
+      userId,
+      ref.ownSlug,
+    ]);
+  return row ? toProject(row) : null;
+}
+
+/**
+ * The project `ref` names (see ProjectRef), the user's default project when it is omitted (or
+ * "default", created on first use); else a 404 that says how to name a shared project.
  */
 export async function resolveProject(
   tx: Queryable,
@@ -107,21 +132,24 @@ export async function resolveProject(
   ref: string | undefined,
 ): Promise<Project> {
   if (ref === undefined) return await defaultProject(tx, userId);
-  const rows = UUID.test(ref)
-    ? await tx.query(`${SELECT_PROJECTS} where p.id = $1`, [ref])
-    : await tx.query(
-      `${SELECT_PROJECTS} where p.slug = $1 order by (p.owner_id = $2) desc, p.created_at`,
-      [ref.toLowerCase(), userId],
-    );
-  if (rows.length === 0) {
-    if (!UUID.test(ref) && ref.toLowerCase() === DEFAULT_PROJECT_SLUG) {
-      return await defaultProject(tx, userId);
-    }
-    throw notFound(`Project '${ref}' not found. Call list_projects to see your projects.`);
+  const parsed = parseProjectRef(ref);
+  const found = await findProject(tx, userId, parsed);
+  if (found) return found;
+  if ("ownSlug" in parsed && parsed.ownSlug === DEFAULT_PROJECT_SLUG) {
+    return await defaultProject(tx, userId);
   }
-  const own = rows.filter((r) => r.owner_id === userId);
-  if (own.length === 0 && rows.length > 1) {
-    throw badRequest(`Several projects shared with you are called '${ref}'; use the project id`);
-  }
-  return toProject(own[0] ?? rows[0]);
+  throw notFound(`Project '${ref}' not found. ${await sharedHint(tx, parsed)}`);
+}
+
+/** Points at shared projects called `slug`: they are named by id, never by their slug. */
+async function sharedHint(tx: Queryable, ref: ProjectRef): Promise<string> {
+  const listed = "Call list_projects to see your projects and the ref to pass for each.";
+  if (!("ownSlug" in ref)) return listed;
+  const shared = await tx.query<{ id: string }>(
+    "select p.id from projects p where p.slug = $1 and p.owner_id <> auth.uid() order by p.id limit 3",
+    [ref.ownSlug],
+  );
+  if (shared.length === 0) return listed;
+  return `A project name means one of your own projects; to use a project shared with you ` +
+    `called '${ref.ownSlug}', pass its id: ${shared.map((r) => r.id).join(" or ")}.`;
 }

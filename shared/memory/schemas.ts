@@ -9,6 +9,7 @@ import {
   MAX_TITLE_CHARS,
   MEMORY_KINDS,
 } from "./limits.ts";
+import { UUID } from "./uuid.ts";
 
 /**
  * Input schemas shared by the REST API and the MCP tools. Descriptions are written for a model
@@ -53,9 +54,12 @@ export const tags = z.array(tag).max(MAX_TAGS).transform((t) => [...new Set(t)])
 
 export const kind = z.enum(MEMORY_KINDS);
 
-/** A project id (UUID) or slug such as "my-app"; omitted means the user's default project. */
+/**
+ * A project reference: the slug of one of the user's own projects ("my-app"), or the id of any
+ * project they belong to (shared projects are named by id); omitted means the default project.
+ */
 export const projectRef = z.string().trim().min(1).max(100).describe(
-  "Project slug (e.g. 'my-app') or id. Omit to use your default project.",
+  "Project ref from list_projects: your own project's slug (e.g. 'my-app'), or the id of a project shared with you. Omit to use your default project.",
 );
 
 /** Nesting depth of a JSON value (a scalar is 0), counted only up to `limit + 1`. */
@@ -92,7 +96,16 @@ export const metadata = z.preprocess(
   ),
 );
 export const shortText = (max: number) => storable(z.string().trim().min(1).max(max));
-export const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
+// Years 1 to 9999 in UTC: what ISO 8601 text round-trips through PostgreSQL (year 0 is refused
+// there, and a later year no longer prints as four digits).
+const EARLIEST = Date.parse("0001-01-01T00:00:00Z");
+const LATEST = Date.parse("9999-12-31T23:59:59.999Z");
+/** An ISO 8601 date-time with an offset (microseconds kept as text), in years 1–9999 UTC. */
+export const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" })
+  .refine((s) => {
+    const t = Date.parse(s);
+    return t >= EARLIEST && t <= LATEST;
+  }, "must lie between 0001-01-01 and 9999-12-31 (UTC)");
 
 /** Fields a memory can carry besides its content. */
 const memoryFields = {
@@ -137,7 +150,9 @@ export const updateMemorySchema = z.strictObject(updateMemoryShape);
 export type UpdateMemoryInput = z.infer<typeof updateMemorySchema>;
 
 export const listMemoriesShape = {
-  project: projectRef.optional().describe("Only this project (slug or id). Omit for all projects."),
+  project: projectRef.optional().describe(
+    "Only this project (its ref from list_projects). Omit for all projects.",
+  ),
   kind: kind.optional().describe("Only memories of this kind."),
   tags: tags.optional().describe("Only memories carrying all of these tags."),
   since: timestamp.optional().describe("Only memories created at or after this time."),
@@ -169,7 +184,8 @@ export const createProjectShape = {
   slug: z.string().trim().regex(
     /^[a-z0-9][a-z0-9_-]{0,62}$/,
     "slug: lowercase letters, digits, '-' or '_', at most 63 chars",
-  ).optional().describe("URL-safe short name; derived from the name when omitted."),
+  ).refine((s) => !UUID.test(s), "slug must not look like a project id (a UUID)")
+    .optional().describe("URL-safe short name; derived from the name when omitted."),
   description: storable(z.string().max(2000)).optional(),
 };
 export const createProjectSchema = z.strictObject(createProjectShape);

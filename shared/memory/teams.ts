@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { asUser } from "../db/as_user.ts";
 import type { Database, Queryable } from "../db/types.ts";
-import { badRequest, conflict, forbidden, notFound } from "../errors.ts";
+import { AppError, badRequest, conflict, forbidden, notFound } from "../errors.ts";
 import { resolveProject } from "./projects.ts";
 import { iso, PROJECT_COLUMNS, toProject } from "./rows.ts";
 import { createProjectShape } from "./schemas.ts";
@@ -23,14 +23,36 @@ export interface Member {
   added_at: string;
 }
 
+/** An invitation as its project's owners see it. */
+export interface Invitation {
+  id: string;
+  project_id: string;
+  email: string;
+  role: Role;
+  created_at: string;
+  expires_at: string;
+}
+
+/** An invitation as its invitee sees it: enough to decide whether to join. */
+export interface IncomingInvitation {
+  id: string;
+  project_id: string;
+  project_name: string;
+  project_slug: string;
+  role: Role;
+  invited_by_email: string | null;
+  created_at: string;
+  expires_at: string;
+}
+
 const role = z.enum(ROLES).describe(
   "owner: everything incl. members; writer: read and write memories; reader: read only.",
 );
 const email = z.email({ message: "must be an email address" }).max(320).describe(
-  "Email of an existing user.",
+  "Email address of the person to invite; they join once they accept.",
 );
 
-export const addMemberSchema = z.strictObject({ email, role: role.default("reader") });
+export const inviteSchema = z.strictObject({ email, role: role.default("reader") });
 export const setRoleSchema = z.strictObject({ role });
 export const updateProjectSchema = z.strictObject({
   name: createProjectShape.name.optional(),
@@ -43,6 +65,7 @@ export type UpdateProjectInput = z.infer<typeof updateProjectSchema>;
 export type MemberRef = { userId: string } | { email: string };
 
 const NEEDS_OWNER = "project_needs_owner";
+const ALREADY_MEMBER = "already_member";
 
 /**
  * Who may see different memories after a change: these users, in this project. Cached search
@@ -74,27 +97,113 @@ export class TeamService {
     });
   }
 
-  /** Adds a user by email, or changes their role when they already are a member. */
-  async addMember(
+  /**
+   * Invites an email to a project the caller owns (again: new role, another 30 days). The
+   * answer is the same whether or not anyone has an account with that email.
+   */
+  invite(
     userId: string,
     projectRef: string,
     input: { email: string; role: Role },
-  ): Promise<{ project: Project; member: Member }> {
-    const done = await asUser(this.db, userId, async (tx) => {
-      const project = await owned(tx, userId, projectRef, "add members");
-      const [row] = await tx.query<{ user_id: string }>(
-        "select user_id from public.add_project_member($1, $2, $3)",
+  ): Promise<{ project: Project; invitation: Invitation }> {
+    return asUser(this.db, userId, async (tx) => {
+      const project = await owned(tx, userId, projectRef, "invite members");
+      const [row] = await tx.query(
+        "select * from public.invite_project_member($1, $2, $3)",
         [project.id, input.email, input.role],
       ).catch((err) => {
-        if (err?.code === "P0002") {
-          throw notFound(`No user with email '${input.email}': they need to sign up first`);
-        }
         throw mapped(err);
       });
-      const [member] = await members(tx, project.id, row.user_id);
+      return { project, invitation: toInvitation(row) };
+    });
+  }
+
+  /** What share_project does: invite, or change the role of someone already a member. */
+  async share(
+    userId: string,
+    projectRef: string,
+    input: { email: string; role: Role },
+  ): Promise<{ project: Project; invitation: Invitation } | { project: Project; member: Member }> {
+    try {
+      return await this.invite(userId, projectRef, input);
+    } catch (err) {
+      if ((err as AppError)?.code !== ALREADY_MEMBER) throw err;
+      return await this.setRole(userId, projectRef, { email: input.email }, input.role);
+    }
+  }
+
+  /** A project's pending invitations (owners only). */
+  invitations(
+    userId: string,
+    projectRef: string,
+  ): Promise<{ project: Project; invitations: Invitation[] }> {
+    return asUser(this.db, userId, async (tx) => {
+      const project = await owned(tx, userId, projectRef, "see invitations");
+      const rows = await tx.query(
+        `select * from project_invitations where project_id = $1 and expires_at > now()
+         order by created_at, id`,
+        [project.id],
+      );
+      return { project, invitations: rows.map(toInvitation) };
+    });
+  }
+
+  /** Withdraws one of a project's invitations (owners only). */
+  withdraw(
+    userId: string,
+    projectRef: string,
+    id: string,
+  ): Promise<{ id: string; withdrawn: true }> {
+    return asUser(this.db, userId, async (tx) => {
+      const project = await owned(tx, userId, projectRef, "withdraw invitations");
+      const gone = await tx.query(
+        "delete from project_invitations where id = $1 and project_id = $2 returning id",
+        [id, project.id],
+      );
+      if (gone.length === 0) throw notFound(`Invitation ${id} not found in this project`);
+      return { id, withdrawn: true as const };
+    });
+  }
+
+  /** Invitations waiting for the caller's answer. */
+  incoming(userId: string): Promise<IncomingInvitation[]> {
+    return asUser(this.db, userId, async (tx) => {
+      const rows = await tx.query("select * from public.my_project_invitations()");
+      return rows.map((r) => ({
+        ...(r as unknown as IncomingInvitation),
+        created_at: iso(r.created_at)!,
+        expires_at: iso(r.expires_at)!,
+      }));
+    });
+  }
+
+  /** Joins the project of an invitation addressed to the caller. */
+  async accept(userId: string, id: string): Promise<{ project: Project; member: Member }> {
+    const done = await asUser(this.db, userId, async (tx) => {
+      const [row] = await tx.query<{ project_id: string }>(
+        "select project_id from public.accept_project_invitation($1)",
+        [id],
+      ).catch((err) => {
+        if (err?.code === "P0002") throw notFound(`Invitation ${id} not found (or expired)`);
+        throw mapped(err);
+      });
+      const project = await resolveProject(tx, userId, row.project_id);
+      const [member] = await members(tx, project.id, userId);
       return { project, member };
     });
-    return await this.#changed(done, done.project.id, [done.member.user_id]);
+    return await this.#changed(done, done.project.id, [userId]);
+  }
+
+  /** Declines an invitation addressed to the caller. */
+  decline(userId: string, id: string): Promise<{ id: string; declined: true }> {
+    return asUser(this.db, userId, async (tx) => {
+      const gone = await tx.query(
+        "delete from project_invitations where id = $1 and email = private.caller_email() returning id",
+        [id],
+      );
+      if (gone.length === 0) throw notFound(`Invitation ${id} not found`);
+      return { id, declined: true as const };
+    });
   }
 
   async setRole(
@@ -141,6 +250,25 @@ export class TeamService {
     return await this.#changed(done, done.project_id, [done.user_id]);
   }
 
+  /** What unshare_project does: remove a member by email, or withdraw their invitation. */
+  async unshare(
+    userId: string,
+    projectRef: string,
+    email: string,
+  ): Promise<
+    { project_id: string; user_id: string; removed: true } | { id: string; withdrawn: true }
+  > {
+    try {
+      return await this.removeMember(userId, projectRef, { email });
+    } catch (err) {
+      if ((err as AppError)?.status !== 404) throw err;
+      const pending = await this.invitations(userId, projectRef).catch(() => null);
+      const invitation = pending?.invitations.find((i) => i.email === email.trim().toLowerCase());
+      if (!invitation) throw err;
+      return await this.withdraw(userId, projectRef, invitation.id);
+    }
+  }
+
   renameProject(userId: string, projectRef: string, patch: UpdateProjectInput): Promise<Project> {
     return asUser(this.db, userId, async (tx) => {
       const project = await owned(tx, userId, projectRef, "rename the project");
@@ -174,6 +302,17 @@ export class TeamService {
     // The project's own counter retires every member's results that included it.
     return await this.#changed(done, done.id, []);
   }
+}
+
+function toInvitation(r: Record<string, unknown>): Invitation {
+  return {
+    id: String(r.id),
+    project_id: String(r.project_id),
+    email: String(r.email),
+    role: r.role as Role,
+    created_at: iso(r.created_at)!,
+    expires_at: iso(r.expires_at)!,
+  };
 }
 
 async function members(tx: Queryable, projectId: string, only?: string): Promise<Member[]> {
@@ -228,7 +367,22 @@ function mapped(err: unknown): unknown {
       "A project needs at least one owner: make another member an owner first, or delete the project",
     );
   }
-  if (e?.code === "22023") return badRequest("Unknown role: use owner, writer or reader");
+  const message = (err as { message?: string })?.message ?? "";
+  if (e?.code === "22023") {
+    return badRequest(
+      /email/i.test(message) ? "Not an email address" : "Unknown role: use owner, writer or reader",
+    );
+  }
+  if (e?.code === "23505" && /already a member/.test(message)) {
+    return new AppError({
+      status: 409,
+      code: ALREADY_MEMBER,
+      message: "That person is already a member of this project: change their role instead",
+    });
+  }
+  if (e?.code === "54000") {
+    return conflict("This project has 100 pending invitations: withdraw some first");
+  }
   if (e?.code === "42501") return forbidden("You do not have permission to do that");
   return err;
 }

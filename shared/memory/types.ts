@@ -5,6 +5,7 @@ export interface Memory {
   id: string;
   user_id: string;
   project_id: string;
+  /** The project as the caller names it: their own project's slug, a shared project's id. */
   project: string;
   kind: MemoryKind;
   title: string | null;
@@ -30,6 +31,8 @@ export interface Memory {
 
 export interface Project {
   id: string;
+  /** What to pass as `project`: the slug of your own project, the id of a shared one. */
+  ref: string;
   owner_id: string;
   name: string;
   slug: string;

@@ -1,6 +1,6 @@
 import type { Queryable } from "../db/types.ts";
 import { toVectorLiteral } from "../embed/worker.ts";
-import { toMemory } from "../memory/rows.ts";
+import { projectRefSql, toMemory } from "../memory/rows.ts";
 import type { SearchMode } from "./schemas.ts";
 import type { SearchHit } from "./types.ts";
 
@@ -76,11 +76,17 @@ export async function searchRpc(tx: Queryable, args: SearchRpcArgs): Promise<Sea
     params.push(sqlValue);
     named.push(`${name} => $${params.length}::${ARG_TYPES[name]}`);
   }
+  // `project` as the caller names it (projectRefSql), in the RPC's order.
   const rows = await tx.query(
-    `select * from public.search_memories(${named.join(", ")})`,
+    `select h.*, (select ${projectRefSql("p")} from public.projects p where p.id = h.project_id)
+       as project_ref
+     from public.search_memories(${named.join(", ")}) with ordinality h
+     order by h.ordinality`,
     params,
   );
-  return rows.map(toHit);
+  return rows.map(({ project_ref, ordinality: _, ...row }) =>
+    toHit({ ...row, project: project_ref })
+  );
 }
 
 const numberOrNull = (v: unknown) => (v === null || v === undefined ? null : Number(v));

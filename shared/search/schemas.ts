@@ -22,7 +22,9 @@ export const searchShape = {
     `How many results (1..${MAX_SEARCH_LIMIT}, default ${DEFAULT_SEARCH_LIMIT}).`,
   ),
   project: z.union([projectRef, z.array(projectRef).min(1).max(MAX_SEARCH_PROJECTS)]).optional()
-    .describe("Only this project, or these projects (slugs or ids). Omit to search all projects."),
+    .describe(
+      "Only this project, or these projects (refs from list_projects: your slug, a shared project's id). Omit to search all projects.",
+    ),
   kinds: z.array(kind).min(1).max(10).optional().describe(
     "Only memories of these kinds, e.g. ['decision', 'bug'].",
   ),

@@ -10,29 +10,37 @@ import * as z from "zod";
 import { sha256Hex } from "../auth/api_keys.ts";
 import { EMBEDDING_DIMENSIONS } from "../embeddings/types.ts";
 import { AppError } from "../errors.ts";
-import { MAX_CONTENT_BYTES, MAX_TAGS, MAX_TITLE_CHARS, MEMORY_KINDS } from "../memory/limits.ts";
-import { formatIssues, metadata, storable, uuid } from "../memory/schemas.ts";
+import { MAX_CONTENT_BYTES, MAX_TITLE_CHARS, MEMORY_KINDS } from "../memory/limits.ts";
+import { formatIssues, metadata, storable, tags, timestamp, uuid } from "../memory/schemas.ts";
+import { UUID } from "../memory/uuid.ts";
 
 /** Bumped on incompatible changes; import refuses versions it does not know. */
 export const FORMAT_VERSION = 1;
 
-// Validation mirrors the table's own checks, not the stricter API rules: every row the database
-// holds must export and import again, and a line that passes never fails inside the insert.
+// Validation mirrors the table's own checks, not the stricter API rules, so that every row the
+// database holds exports and imports again (tags excepted: they follow the API's rule), and
+// bounds every value by what its column stores, so that a line that passes never fails inside
+// the insert: a bad one is a 400 naming its line and field.
 /**
  * Text exactly as stored: no trimming or case folding, so the round trip is exact; and only
  * text the database can hold as it is (no NUL, no unpaired surrogate: no silent U+FFFD).
  */
 const text = (max: number) => storable(z.string().max(max));
+const INT4_MAX = 2 ** 31 - 1;
+/** A number as a 4-byte float (real, vector) holds it: finite once rounded; tiny ones become 0. */
+const float4 = z.number().transform(Math.fround).refine(
+  Number.isFinite,
+  "must be a finite number within the range of a 4-byte float (±3.4e38)",
+);
 const optionalText = (max: number) => text(max).nullable().default(null);
-// Microsecond precision (Postgres' own); Date would round to milliseconds.
-const timestamp = z.iso.datetime({ offset: true, message: "must be an ISO 8601 date-time" });
 
 export const memoryRecordSchema = z.object({
   format: z.literal(FORMAT_VERSION).default(FORMAT_VERSION),
   id: uuid,
   user_id: uuid.optional(),
   project_id: uuid.optional(),
-  project: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be a project slug"),
+  project: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, "must be a project slug")
+    .refine((s) => !UUID.test(s), "must be a project slug, not an id"),
   project_name: text(100).min(1),
   project_description: optionalText(2000),
   project_is_default: z.boolean().default(false),
@@ -42,23 +50,24 @@ export const memoryRecordSchema = z.object({
     (s) => new TextEncoder().encode(s).length <= MAX_CONTENT_BYTES,
     `must be at most ${MAX_CONTENT_BYTES} bytes (UTF-8)`,
   ),
-  tags: z.array(storable(z.string())).max(MAX_TAGS).default([]),
+  // As the API keeps them: short, lower-case words (shown to models, fenced or not).
+  tags: tags.default([]),
   metadata: metadata.default({}),
   repo: optionalText(500),
   file_path: optionalText(1000),
   language: optionalText(50),
   symbol: optionalText(300),
   commit_sha: optionalText(64),
-  importance: z.number().min(0).max(1).default(0.5),
+  importance: z.number().min(0).max(1).transform(Math.fround).default(0.5),
   content_hash: z.string().regex(/^[0-9a-f]{64}$/).optional(),
   embedding_status: z.enum(["pending", "ready", "failed"]).optional(),
-  embedding_model: z.string().min(1).nullable().default(null),
-  embedding: z.array(z.number().finite()).length(EMBEDDING_DIMENSIONS).nullable().optional(),
-  version: z.number().int().min(1).default(1),
+  embedding_model: z.string().min(1).max(200).nullable().default(null),
+  embedding: z.array(float4).length(EMBEDDING_DIMENSIONS).nullable().optional(),
+  version: z.number().int().min(1).max(INT4_MAX).default(1),
   created_at: timestamp,
   updated_at: timestamp,
   last_accessed_at: timestamp.nullable().default(null),
-  access_count: z.number().int().min(0).default(0),
+  access_count: z.number().int().min(0).max(INT4_MAX).default(0),
   expires_at: timestamp.nullable().default(null),
 });
 

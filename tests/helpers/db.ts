@@ -18,6 +18,23 @@ const databaseUrl = () => Deno.env.get("DATABASE_URL")!;
 /** A short random name part: tests in other processes share the server. */
 const randomSuffix = () => crypto.randomUUID().replaceAll("-", "").slice(0, 12);
 
+const SUPABASE_DEFAULTS = new URL("../../scripts/ci/supabase_defaults.sql", import.meta.url);
+
+/**
+ * Makes an unmigrated database look like a new hosted Supabase project: its API roles, and the
+ * default privileges that grant them everything created in `public`
+ * (scripts/ci/supabase_defaults.sql, which CI applies to its databases too). Every test
+ * database gets it before migrating, so tests see the privileges production will have.
+ * Serialised with migrate() by the same lock.
+ */
+export async function likeHostedSupabase(db: Database): Promise<void> {
+  const sql = await Deno.readTextFile(SUPABASE_DEFAULTS);
+  await db.transaction(async (tx) => {
+    await tx.query("select pg_advisory_xact_lock(hashtext('codememory.migrate'))");
+    await tx.exec(sql);
+  });
+}
+
 /**
  * A migrated database: a fresh in-memory PGlite, or a pool on DATABASE_URL (shared, migrated
  * once). Each pool has its own application_name, so a stack on it gets the embed webhooks of
@@ -31,6 +48,7 @@ export async function openTestDb(
     max: opts.max ?? 4,
     applicationName: `codememory-test-${randomSuffix().slice(0, 8)}`,
   });
+  await likeHostedSupabase(db);
   await migrate(db);
   return db;
 }
@@ -47,8 +65,9 @@ export interface ScratchDbOptions extends PostgresOptions {
 
 /**
  * A database no other test touches: a new in-memory PGlite, or a new database on DATABASE_URL's
- * server, dropped on close. For what the shared test database cannot give: an unmigrated schema,
- * or quiet from other processes' relays and sweeps (fault tests).
+ * server, dropped on close; set up like a new hosted Supabase project (likeHostedSupabase). For
+ * what the shared test database cannot give: an unmigrated schema, or quiet from other
+ * processes' relays and sweeps (fault tests).
  */
 export async function openScratchDb(
   backend: Backend,
@@ -70,11 +89,12 @@ export async function openScratchDb(
       },
     };
   }
-  if (migrated) {
-    await migrate(db).catch(async (err) => {
-      await db.close();
-      throw err;
-    });
+  try {
+    await likeHostedSupabase(db);
+    if (migrated) await migrate(db);
+  } catch (err) {
+    await db.close();
+    throw err;
   }
   return db;
 }

@@ -3,6 +3,8 @@
  * body, MCP sessions that always close, and SQL error expectations.
  */
 import assert from "node:assert/strict";
+import { asUser } from "../../shared/db/as_user.ts";
+import type { Database } from "../../shared/db/types.ts";
 import type { Memory, Project } from "../../shared/memory/types.ts";
 import { testEachBackend } from "./db.ts";
 import { connectMcp } from "./mcp.ts";
@@ -172,6 +174,50 @@ export async function assertToolError(
 
 // ---------------------------------------------------------------------------------------------
 // SQL
+
+/** The owner invites the member's email at the SQL level; the invitation's id. */
+export async function inviteMember(
+  db: Database,
+  ownerId: string,
+  projectId: string,
+  memberId: string,
+  role: "owner" | "writer" | "reader",
+): Promise<string> {
+  const [{ email }] = await db.query<{ email: string }>(
+    "select email from auth.users where id = $1",
+    [memberId],
+  );
+  const [invitation] = await asUser(
+    db,
+    ownerId,
+    (tx) =>
+      tx.query<{ id: string }>("select id from public.invite_project_member($1, $2, $3)", [
+        projectId,
+        email,
+        role,
+      ]),
+  );
+  return invitation.id;
+}
+
+/**
+ * Shares a project the only way users can, at the SQL level: its owner invites the member's
+ * email (public.invite_project_member), the member accepts (public.accept_project_invitation).
+ */
+export async function shareProject(
+  db: Database,
+  ownerId: string,
+  projectId: string,
+  memberId: string,
+  role: "owner" | "writer" | "reader",
+): Promise<void> {
+  const invitation = await inviteMember(db, ownerId, projectId, memberId, role);
+  await asUser(
+    db,
+    memberId,
+    (tx) => tx.query("select public.accept_project_invitation($1)", [invitation]),
+  );
+}
 
 /** Asserts the promise rejects with the Postgres SQLSTATE `code` (e.g. 42501). */
 export async function assertPgError(promise: Promise<unknown>, code: string): Promise<void> {

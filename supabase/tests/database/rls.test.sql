@@ -138,17 +138,17 @@ select is((select count(*)::int from public.list_project_members('b0000000-0000-
 select throws_ok($$ insert into public.project_members (project_id, user_id, role)
   values ('b0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-00000000000b', 'owner') $$,
   '42501', null, 'B cannot add itself to PA');
-select throws_ok($$ select public.add_project_member('b0000000-0000-4000-8000-00000000000a',
+select throws_ok($$ select public.invite_project_member('b0000000-0000-4000-8000-00000000000a',
   'pgtap-b@test.local', 'owner') $$, 'P0002', 'Project not found',
-  'add_project_member does not reveal PA to B');
+  'invite_project_member does not reveal PA to B');
 
 select pg_temp.login('a0000000-0000-4000-8000-0000000000f1');
 select throws_ok($$ insert into public.project_members (project_id, user_id, role)
   values ('b0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-00000000000b', 'reader') $$,
   '42501', null, 'writer W cannot add members directly');
-select throws_ok($$ select public.add_project_member('b0000000-0000-4000-8000-00000000000a',
-  'pgtap-b@test.local', 'reader') $$, '42501', 'Only an owner can add members to this project',
-  'writer W cannot add members by email');
+select throws_ok($$ select public.invite_project_member('b0000000-0000-4000-8000-00000000000a',
+  'pgtap-b@test.local', 'reader') $$, '42501', 'Only an owner can invite members to this project',
+  'writer W cannot invite');
 select lives_ok($$ update public.project_members set role = 'owner'
   where project_id = 'b0000000-0000-4000-8000-00000000000a' $$, 'writer W''s promotion matches nothing');
 select lives_ok($$ delete from public.project_members
@@ -168,17 +168,30 @@ select throws_ok($$ delete from public.project_members
   where project_id = 'b0000000-0000-4000-8000-00000000000a'
     and user_id = 'a0000000-0000-4000-8000-00000000000a' $$, '23514', null,
   'the last owner cannot leave');
-select throws_ok($$ select public.add_project_member('b0000000-0000-4000-8000-00000000000a',
-  'nobody@test.local', 'reader') $$, 'P0002', 'No user with that email: they need to sign up first',
-  'unknown emails are a clear error');
-select throws_ok($$ select public.add_project_member('b0000000-0000-4000-8000-00000000000a',
+select throws_ok($$ insert into public.project_members (project_id, user_id, role)
+  values ('b0000000-0000-4000-8000-00000000000a', 'a0000000-0000-4000-8000-00000000000b', 'reader') $$,
+  '42501', null, 'owner A cannot add B without B''s consent');
+select throws_ok($$ update public.project_members set user_id = 'a0000000-0000-4000-8000-00000000000b'
+  where project_id = 'b0000000-0000-4000-8000-00000000000a'
+    and user_id = 'a0000000-0000-4000-8000-0000000000f2' $$, '42501', null,
+  'owner A cannot re-point a membership at B');
+select lives_ok($$ select public.invite_project_member('b0000000-0000-4000-8000-00000000000a',
+  'nobody@test.local', 'reader') $$, 'unknown emails are invited like any other');
+select throws_ok($$ select public.invite_project_member('b0000000-0000-4000-8000-00000000000a',
   'pgtap-b@test.local', 'admin') $$, '22023', null, 'unknown roles are refused');
-select throws_ok($$ select public.add_project_member('b0000000-0000-4000-8000-00000000000b',
-  'pgtap-a@test.local', 'owner') $$, 'P0002', null, 'A cannot add itself to B''s project');
-select is((select role from public.add_project_member('b0000000-0000-4000-8000-00000000000a',
-  'PGTAP-B@test.local', 'reader')), 'reader', 'owner A adds B by email (case-insensitive)');
+select throws_ok($$ select public.invite_project_member('b0000000-0000-4000-8000-00000000000b',
+  'pgtap-a@test.local', 'owner') $$, 'P0002', null, 'A cannot invite itself to B''s project');
+select is((select role from public.invite_project_member('b0000000-0000-4000-8000-00000000000a',
+  'PGTAP-B@test.local', 'reader')), 'reader', 'owner A invites B by email (case-insensitive)');
+select is((select count(*)::int from public.project_members
+  where project_id = 'b0000000-0000-4000-8000-00000000000a'
+    and user_id = 'a0000000-0000-4000-8000-00000000000b'), 0, 'B is not a member yet');
 
 select pg_temp.login('a0000000-0000-4000-8000-00000000000b');
+select is((select project_name from public.my_project_invitations()), 'PA renamed',
+  'B sees the invitation with the project''s name');
+select is((select role from public.accept_project_invitation(
+  (select id from public.my_project_invitations()))), 'reader', 'B accepts');
 select is((select content from public.memories where id = 'c0000000-0000-4000-8000-00000000000a'),
   'secret of A', 'B now reads PA');
 select throws_ok($$ insert into public.memories (user_id, project_id, content)
@@ -200,8 +213,8 @@ select lives_ok($$ update public.project_members set role = 'reader'
 
 reset role;
 set local role anon;
-select throws_ok($$ select public.add_project_member('b0000000-0000-4000-8000-00000000000a',
-  'pgtap-b@test.local', 'owner') $$, '42501', null, 'anon cannot call add_project_member');
+select throws_ok($$ select public.invite_project_member('b0000000-0000-4000-8000-00000000000a',
+  'pgtap-b@test.local', 'owner') $$, '42501', null, 'anon cannot call invite_project_member');
 reset role;
 
 -- API keys -----------------------------------------------------------------------------------
