@@ -89,9 +89,13 @@ if [ ! -f "/usr/share/postgresql/$PG_VER/extension/vector.control" ]; then
   rm -rf "$build"
 fi
 
-# --- 4/5. pg_cron and pgTAP (both packaged in bookworm) -------------------------
+# --- 4/5. pg_cron, pgTAP and RUM (packaged in bookworm) -------------------------
+# RUM (a Supabase-supported extension) only for `deno task bench keyword`, which compares it
+# with the keyword side the migrations use; nothing else needs it.
 missing=()
-for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap; do installed "$p" || missing+=("$p"); done
+for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap postgresql-$PG_VER-rum; do
+  installed "$p" || missing+=("$p")
+done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"
 
 # Headless Chromium for the dashboard test (driven by playwright-core; Debian's build, since
