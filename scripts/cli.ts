@@ -2,7 +2,7 @@
 // Talks to the running stack when there is one (it holds PGlite exclusively), else the database.
 import { parseArgs } from "node:util";
 import { loadConfig } from "../shared/config.ts";
-import { openDatabase } from "../shared/db/index.ts";
+import { openDatabase } from "./local/database.ts";
 import { migrate } from "../shared/db/migrate.ts";
 import { issueKey } from "./local/admin.ts";
 import { pgliteDir, readLiveState } from "./local/state.ts";

@@ -1,7 +1,7 @@
 // `deno task start`: the whole product on one machine — PGlite (or DATABASE_URL), migrations,
 // every Edge Function at http://127.0.0.1:54321/functions/v1/<name>.
 import { loadConfig } from "../shared/config.ts";
-import { openDatabase } from "../shared/db/index.ts";
+import { openDatabase } from "./local/database.ts";
 import { log } from "../shared/log.ts";
 import { startStack } from "./local/stack.ts";
 import { pgliteDir, readLiveState, removeState, writeState } from "./local/state.ts";

@@ -8,10 +8,10 @@
 //                        PGlite itself when no stack runs.
 import { existsSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { createEmbedder } from "../shared/app/context.ts";
+import { createEmbedder } from "../shared/app/embedder.ts";
 import { ensureUser } from "../shared/auth/api_keys.ts";
 import { loadConfig } from "../shared/config.ts";
-import { openDatabase } from "../shared/db/index.ts";
+import { openDatabase } from "./local/database.ts";
 import { migrate } from "../shared/db/migrate.ts";
 import type { Database } from "../shared/db/types.ts";
 import { type ExportOptions, exportRecords } from "../shared/transfer/export.ts";
@@ -21,6 +21,7 @@ import { importRecords, type ImportSummary } from "../shared/transfer/import.ts"
 import { findUserId } from "./local/admin_transfer.ts";
 import { pgliteDir, readLiveState } from "./local/state.ts";
 import { runMain } from "./lib/run_main.ts";
+import { LOCAL_PROVIDERS } from "./local/embeddings/index.ts";
 
 const USAGE = `usage:
   deno task export [--out FILE] [--with-embeddings] [--project SLUG] (--email EMAIL | --url URL --key KEY)
@@ -153,7 +154,7 @@ async function openTarget(
   const config = loadConfig();
   const embeddingModel = (() => {
     try {
-      return createEmbedder(config).model;
+      return createEmbedder(config, LOCAL_PROVIDERS).model;
     } catch {
       return undefined; // unusable provider config: every memory arrives pending
     }

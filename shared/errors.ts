@@ -1,27 +1,45 @@
 import { log } from "./log.ts";
 
+export interface AppErrorOptions {
+  /** HTTP status, 4xx for the caller's mistakes, 5xx for ours. */
+  status: number;
+  /** Stable, machine-readable: "bad_request", "rate_limited", … */
+  code: string;
+  /** Safe to show to the caller: never SQL, stack traces or other users' data. */
+  message: string;
+  /** JSON the caller can act on, e.g. `{ retry_after_seconds }`. */
+  details?: unknown;
+  /** Response headers that go with it, e.g. Retry-After or WWW-Authenticate. */
+  headers?: Record<string, string>;
+}
+
 /** An error the caller can act on: HTTP status, a stable code and a message safe to show. */
 export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly details?: unknown,
-    readonly headers?: Record<string, string>,
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly details?: unknown;
+  readonly headers?: Record<string, string>;
+
+  constructor({ status, code, message, details, headers }: AppErrorOptions) {
     super(message);
     this.name = "AppError";
+    this.status = status;
+    this.code = code;
+    this.details = details;
+    this.headers = headers;
   }
 }
 
 export const badRequest = (message: string, details?: unknown) =>
-  new AppError(400, "bad_request", message, details);
+  new AppError({ status: 400, code: "bad_request", message, details });
 export const unauthorized = (message: string, headers?: Record<string, string>) =>
-  new AppError(401, "unauthorized", message, undefined, headers);
-export const forbidden = (message: string) => new AppError(403, "forbidden", message);
-export const notFound = (message: string) => new AppError(404, "not_found", message);
+  new AppError({ status: 401, code: "unauthorized", message, headers });
+export const forbidden = (message: string) =>
+  new AppError({ status: 403, code: "forbidden", message });
+export const notFound = (message: string) =>
+  new AppError({ status: 404, code: "not_found", message });
 export const conflict = (message: string, details?: unknown) =>
-  new AppError(409, "conflict", message, details);
+  new AppError({ status: 409, code: "conflict", message, details });
 
 /** Postgres SQLSTATEs that mean "the input was wrong", with what to tell the caller. */
 const PG_CLIENT_ERRORS: Record<string, [number, string, string]> = {
@@ -83,18 +101,28 @@ export function toAppError(err: unknown): AppError {
     const [status, kind, message] = PG_CLIENT_ERRORS[code];
     const constraint = (err as { constraint?: string; constraint_name?: string }).constraint ??
       (err as { constraint_name?: string }).constraint_name;
-    return new AppError(status, kind, message, constraint ? { constraint } : undefined);
+    return new AppError({
+      status,
+      code: kind,
+      message,
+      details: constraint ? { constraint } : undefined,
+    });
   }
   if (isDatabaseUnavailable(err)) {
-    return new AppError(
-      503,
-      "unavailable",
-      `The database is unavailable for a moment (restarting or unreachable); retry in ${DB_RETRY_AFTER_SECONDS} s`,
-      { retry_after_seconds: DB_RETRY_AFTER_SECONDS },
-      { "Retry-After": String(DB_RETRY_AFTER_SECONDS) },
-    );
+    return new AppError({
+      status: 503,
+      code: "unavailable",
+      message:
+        `The database is unavailable for a moment (restarting or unreachable); retry in ${DB_RETRY_AFTER_SECONDS} s`,
+      details: { retry_after_seconds: DB_RETRY_AFTER_SECONDS },
+      headers: { "Retry-After": String(DB_RETRY_AFTER_SECONDS) },
+    });
   }
-  return new AppError(500, "internal", "Internal error; it has been logged");
+  return new AppError({
+    status: 500,
+    code: "internal",
+    message: "Internal error; it has been logged",
+  });
 }
 
 /**

@@ -16,7 +16,7 @@ import {
 } from "./helpers/analytics.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
 import { assertPgError } from "./helpers/foundation.ts";
-import { dropUsers, newTestUser } from "./helpers/search.ts";
+import { dropUsers, newTestUser } from "./helpers/users.ts";
 
 const count = async (tx: Queryable, table: string) =>
   (await tx.query<{ n: number }>(`select count(*)::int as n from public.${table}`))[0].n;

@@ -17,7 +17,7 @@ import {
   utcDay,
 } from "./helpers/analytics.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
-import { dropUsers, newTestUser } from "./helpers/search.ts";
+import { dropUsers, newTestUser } from "./helpers/users.ts";
 
 interface World {
   userId: string;

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { openPglite } from "../shared/db/pglite.ts";
+import { openPglite } from "../scripts/local/pglite.ts";
 import {
   FILE_PLACEHOLDER,
   planDeploy,

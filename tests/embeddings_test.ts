@@ -6,7 +6,6 @@ import {
   EmbeddingError,
   type GteSession,
   HashEmbeddingProvider,
-  LocalEmbeddingProvider,
   normalize,
   OpenAIEmbeddingProvider,
   padTo512,
@@ -14,7 +13,8 @@ import {
   SupabaseEmbeddingProvider,
 } from "../shared/embeddings/index.ts";
 import { tokenize } from "../shared/embeddings/hash.ts";
-import { loadUseLite } from "../shared/embeddings/local.ts";
+import { loadUseLite, LocalEmbeddingProvider } from "../scripts/local/embeddings/use_lite.ts";
+import { LOCAL_PROVIDERS } from "../scripts/local/embeddings/index.ts";
 import { MAX_INPUT_CHARS, truncateForOpenAI } from "../shared/embeddings/openai.ts";
 import { batches } from "../shared/embeddings/batch.ts";
 import { toColumnVector } from "../shared/embeddings/pad.ts";
@@ -135,7 +135,7 @@ Deno.test("local: USE lite gives unit 512-d vectors that capture meaning", async
   // "Browser blocks cross-origin requests to our backend" is not robust with USE lite: 0.42,
   // while the second sentence scores 0.61 against the Makefile one.)
   assert.equal(loadUseLite(), loadUseLite(), "concurrent callers share one model load");
-  const provider = createEmbeddingProvider({ provider: "local" });
+  const provider = createEmbeddingProvider({ provider: "local" }, LOCAL_PROVIDERS);
   assert.ok(provider instanceof LocalEmbeddingProvider);
   assert.equal(provider.model, "use-lite-512");
   assert.equal(provider.semantic, true);

@@ -4,7 +4,7 @@ import { mainTable, sweepTable } from "../scripts/eval/report.ts";
 import { textTable as table } from "../scripts/lib/tables.ts";
 import { runEval } from "../scripts/eval/run.ts";
 import { orQuery } from "../scripts/eval/search.ts";
-import { BACKENDS } from "./helpers/db.ts";
+import { testEachBackend } from "./helpers/db.ts";
 
 Deno.test("parseEvalArgs: defaults, sweep lists and clear errors", () => {
   const d = parseEvalArgs([]);
@@ -66,49 +66,47 @@ const QUERIES = [
   },
 ];
 
-for (const backend of BACKENDS) {
-  Deno.test(`runEval end to end on a tiny set with the hash provider [${backend}]`, async () => {
-    const dir = await Deno.makeTempDir();
-    try {
-      const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n");
-      await Deno.writeTextFile(`${dir}/memories.jsonl`, jsonl(MEMORIES));
-      await Deno.writeTextFile(`${dir}/queries.jsonl`, jsonl(QUERIES));
-      const args = parseEvalArgs([
-        "--data",
-        dir,
-        "--providers",
-        "hash",
-        "--keyword-or",
-        "--rrf-k",
-        "10,60",
-        ...(backend === "postgres" ? ["--pg"] : []),
-      ]);
-      const result = await runEval(args, () => {});
+testEachBackend("runEval end to end on a tiny set with the hash provider", async (backend) => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const jsonl = (rows: unknown[]) => rows.map((r) => JSON.stringify(r)).join("\n");
+    await Deno.writeTextFile(`${dir}/memories.jsonl`, jsonl(MEMORIES));
+    await Deno.writeTextFile(`${dir}/queries.jsonl`, jsonl(QUERIES));
+    const args = parseEvalArgs([
+      "--data",
+      dir,
+      "--providers",
+      "hash",
+      "--keyword-or",
+      "--rrf-k",
+      "10,60",
+      ...(backend === "postgres" ? ["--pg"] : []),
+    ]);
+    const result = await runEval(args, () => {});
 
-      assert.equal(result.backend, backend);
-      assert.deepEqual(result.data.by_type, { paraphrase: 1, keyword: 1, mixed: 1 });
-      assert.equal(result.data.lexical_overlap.keyword, 1);
-      const labels = result.runs.map((r) => `${r.mode}/${r.provider}/${r.keyword_query}`);
-      assert.deepEqual(labels, [
-        "keyword/null/as-is",
-        "keyword/null/or",
-        "semantic/hash/as-is",
-        "hybrid/hash/as-is",
-        "hybrid/hash/or",
-      ]);
-      assert.equal(result.sweep.length, 4, "2 rrf_k × 1 weight × 2 keyword variants");
+    assert.equal(result.backend, backend);
+    assert.deepEqual(result.data.by_type, { paraphrase: 1, keyword: 1, mixed: 1 });
+    assert.equal(result.data.lexical_overlap.keyword, 1);
+    const labels = result.runs.map((r) => `${r.mode}/${r.provider}/${r.keyword_query}`);
+    assert.deepEqual(labels, [
+      "keyword/null/as-is",
+      "keyword/null/or",
+      "semantic/hash/as-is",
+      "hybrid/hash/as-is",
+      "hybrid/hash/or",
+    ]);
+    assert.equal(result.sweep.length, 4, "2 rrf_k × 1 weight × 2 keyword variants");
 
-      const keyword = result.runs[0];
-      assert.deepEqual(keyword.per_query?.[0].ranking, ["b"], "exact identifier found alone");
-      assert.equal(keyword.by_type.keyword?.mrr, 1);
-      for (const run of [...result.runs, ...result.sweep]) {
-        for (const value of Object.values(run.metrics)) assert.ok(value >= 0 && value <= 1);
-        assert.ok(run.per_query === undefined || run.per_query.length === 3);
-      }
-      assert.match(mainTable(result.runs), /hybrid \/ hash \(or\)/);
-      assert.match(sweepTable(result.sweep), /hash \(or\)\s+10\s+1:1/);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
+    const keyword = result.runs[0];
+    assert.deepEqual(keyword.per_query?.[0].ranking, ["b"], "exact identifier found alone");
+    assert.equal(keyword.by_type.keyword?.mrr, 1);
+    for (const run of [...result.runs, ...result.sweep]) {
+      for (const value of Object.values(run.metrics)) assert.ok(value >= 0 && value <= 1);
+      assert.ok(run.per_query === undefined || run.per_query.length === 3);
     }
-  });
-}
+    assert.match(mainTable(result.runs), /hybrid \/ hash \(or\)/);
+    assert.match(sweepTable(result.sweep), /hash \(or\)\s+10\s+1:1/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -194,12 +194,15 @@ function startWriters(attempts: SaveAttempt[]) {
   };
 }
 
-if (FAULTS_DATABASE_URL) {
-  Deno.test("faults: PostgreSQL restarted mid-load; nothing acknowledged is lost [postgres]", async () => {
-    const cluster = await clusterServing(FAULTS_DATABASE_URL);
+Deno.test({
+  name: "faults: PostgreSQL restarted mid-load; nothing acknowledged is lost [postgres]",
+  ignore: !FAULTS_DATABASE_URL,
+  fn: async () => {
+    const url = FAULTS_DATABASE_URL!;
+    const cluster = await clusterServing(url);
     await cluster.ensureOnline();
     const app = `codememory-faults-${crypto.randomUUID().slice(0, 8)}`;
-    const db = openPostgres(FAULTS_DATABASE_URL, { max: 4, applicationName: app });
+    const db = openPostgres(url, { max: 4, applicationName: app });
     // The relay polls far beyond the test: after the restart only its LISTEN wakes it.
     const stack = await startTestStack("postgres", {}, {
       db,
@@ -265,5 +268,5 @@ if (FAULTS_DATABASE_URL) {
       await db.close();
       await cluster.ensureOnline();
     }
-  });
-}
+  },
+});

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { sha256Hex } from "../shared/auth/api_keys.ts";
 import { loadConfig } from "../shared/config.ts";
-import { openPglite } from "../shared/db/pglite.ts";
+import { openPglite } from "../scripts/local/pglite.ts";
 import type { Database } from "../shared/db/types.ts";
 import { startStack } from "../scripts/local/stack.ts";
 import { pgliteDir, readLiveState, type ServerState, stateFile } from "../scripts/local/state.ts";

@@ -5,12 +5,10 @@
 import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
 import { loadMigrations, migrate } from "../shared/db/migrate.ts";
-import { openPglite } from "../shared/db/pglite.ts";
-import { openPostgres } from "../shared/db/postgres.ts";
 import type { Database, Row } from "../shared/db/types.ts";
 import { sha256Hex } from "../shared/auth/api_keys.ts";
-import { testEachBackend } from "./helpers/db.ts";
-import { newDbUser } from "./helpers/foundation.ts";
+import { openTestDb, testEachBackend } from "./helpers/db.ts";
+import { newTestUser } from "./helpers/users.ts";
 import { freshDbTest, schemaSnapshot } from "./helpers/schema.ts";
 
 /** A test per backend on the migrated test database. */
@@ -20,12 +18,8 @@ function migratedDbTest(
   opts: { singleConnection?: boolean } = {},
 ): void {
   testEachBackend(name, async (backend) => {
-    const db = backend === "pglite" ? await openPglite() : openPostgres(
-      Deno.env.get("DATABASE_URL")!,
-      { max: opts.singleConnection ? 1 : 4 },
-    );
+    const db = await openTestDb(backend, { max: opts.singleConnection ? 1 : 4 });
     try {
-      await migrate(db);
       await fn(db);
     } finally {
       await db.close();
@@ -48,7 +42,7 @@ freshDbTest(
     assert.deepEqual(ledger.map((r) => r.version), versions);
 
     // Data written between runs must survive the second run untouched.
-    const userId = await newDbUser(db);
+    const userId = await newTestUser(db);
     const projectId = crypto.randomUUID();
     await db.query(
       "insert into projects (id, owner_id, name, slug) values ($1, $2, 'Keep', 'keep')",
@@ -173,7 +167,7 @@ migratedDbTest("migrations: the schema has every designed table, column and inde
   has(/UNIQUE INDEX .* \(project_id, content_hash\)/);
 
   // The generated columns compute what the service relies on.
-  const userId = await newDbUser(db);
+  const userId = await newTestUser(db);
   const projectId = crypto.randomUUID();
   await db.query(
     "insert into projects (id, owner_id, name, slug) values ($1, $2, 'Schema', 'schema')",

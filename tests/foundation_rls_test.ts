@@ -8,7 +8,8 @@ import { createApiKey } from "../shared/auth/api_keys.ts";
 import { asUser } from "../shared/db/as_user.ts";
 import type { Database, Row } from "../shared/db/types.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
-import { assertPgError, newDbUser, uniqueSlug } from "./helpers/foundation.ts";
+import { assertPgError, uniqueSlug } from "./helpers/foundation.ts";
+import { newTestUser } from "./helpers/users.ts";
 
 const RLS_VIOLATION = "42501";
 
@@ -63,8 +64,8 @@ function worldTest(name: string, fn: (w: World) => Promise<void>): void {
   testEachBackend(name, async (backend) => {
     const db = await openTestDb(backend);
     try {
-      const alice = await newDbUser(db);
-      const bob = await newDbUser(db);
+      const alice = await newTestUser(db);
+      const bob = await newTestUser(db);
       const project = await ownProject(db, alice);
       const memory = await ownMemory(db, alice, project, "Alice's secret: the staging password");
       await fn({ db, alice, bob, project, memory });

@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { loadMigrations, migrate, type Migration } from "../shared/db/migrate.ts";
-import { freshDbTest, schemaSnapshot, withFreshDb } from "./helpers/schema.ts";
+import { withScratchDb } from "./helpers/db.ts";
+import { freshDbTest, schemaSnapshot } from "./helpers/schema.ts";
 
 /** The commit that declared the baseline (the migrations as first deployable). */
 const BASELINE_COMMIT = "0c298d1dcd7b9cda72ebb838dde056e78b23df6f";
@@ -98,7 +99,7 @@ freshDbTest(
     }
     // Nothing is left over: the files on disk hold no other version.
     assert.deepEqual(await migrate(deployed, all), []);
-    const fresh = await withFreshDb(backend, async (db) => {
+    const fresh = await withScratchDb(backend, async (db) => {
       await migrate(db, all);
       return await schemaSnapshot(db, { oids: false });
     });

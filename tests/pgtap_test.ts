@@ -4,10 +4,8 @@
  * PostgreSQL with pgTAP installed; CI has it): PGlite has no pgTAP.
  */
 import assert from "node:assert/strict";
-import { migrate } from "../shared/db/migrate.ts";
-import { openPostgres } from "../shared/db/postgres.ts";
+import { available, withScratchDb } from "./helpers/db.ts";
 
-const DATABASE_URL = Deno.env.get("DATABASE_URL");
 const SUITES = new URL("../supabase/tests/database/", import.meta.url);
 
 interface Tap {
@@ -51,28 +49,19 @@ Deno.test("parseTap reads plans, results and diagnostics", () => {
   });
 });
 
-// Registered only with a real PostgreSQL, like the postgres backend of testEachBackend.
-if (DATABASE_URL) {
-  Deno.test("pgTAP: row level security and teams rules hold at the SQL level [postgres]", async (t) => {
-    const admin = openPostgres(DATABASE_URL!, { max: 1 });
-    const name = `codememory_pgtap_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`;
-    const scratch = new URL(DATABASE_URL!);
-    scratch.pathname = `/${name}`;
-    await admin.query(`create database ${name}`);
-    try {
-      const db = openPostgres(scratch.href, { max: 1 });
-      try {
-        await migrate(db);
-        await db.query("create extension if not exists pgtap with schema extensions");
-      } finally {
-        await db.close();
-      }
+// Ignored without a real PostgreSQL, like the postgres backend of testEachBackend.
+Deno.test({
+  name: "pgTAP: row level security and teams rules hold at the SQL level [postgres]",
+  ignore: !available("postgres"),
+  fn: (t) =>
+    withScratchDb("postgres", async (db) => {
+      await db.query("create extension if not exists pgtap with schema extensions");
       const files = [...Deno.readDirSync(SUITES)]
         .filter((e) => e.isFile && e.name.endsWith(".test.sql")).map((e) => e.name).sort();
       assert.ok(files.length > 0, "no pgTAP suites found");
       for (const file of files) {
         await t.step(file, async () => {
-          const { code, out } = await runSuite(scratch.href, new URL(file, SUITES).pathname);
+          const { code, out } = await runSuite(db.url!, new URL(file, SUITES).pathname);
           const tap = parseTap(out);
           const detail = out.slice(-3000);
           assert.equal(code, 0, `psql failed:\n${detail}`);
@@ -85,9 +74,5 @@ if (DATABASE_URL) {
           );
         });
       }
-    } finally {
-      await admin.query(`drop database if exists ${name} with (force)`);
-      await admin.close();
-    }
-  });
-}
+    }, { migrated: true, max: 1 }),
+});

@@ -12,19 +12,18 @@ import { searchRpc } from "../shared/search/rpc.ts";
 import type { SearchHit } from "../shared/search/types.ts";
 import { type Backend, openTestDb, testEachBackend } from "./helpers/db.ts";
 import {
-  dropUsers,
   embedFixture,
   loadCodeMemories,
   type LoadedFixture,
   LOCAL_MODEL,
   localFixtureVectors,
   localVectors,
-  newTestUser,
   savePendingMemory,
   searchAs,
   setEmbedding,
   unitVector,
 } from "./helpers/search.ts";
+import { dropUsers, newTestUser } from "./helpers/users.ts";
 import { CODE_MEMORIES, KEYWORD_QUERIES, PARAPHRASE_QUERIES } from "./fixtures/code_memories.ts";
 
 /** Opens a migrated database, runs fn, drops the users it names and closes. */

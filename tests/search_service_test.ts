@@ -21,7 +21,7 @@ import { sha256Hex } from "../shared/search/fingerprint.ts";
 import { bumpGenerations } from "../shared/search/generations.ts";
 import { SearchService } from "../shared/search/service.ts";
 import { type Backend, openTestDb, testEachBackend } from "./helpers/db.ts";
-import { dropUsers, newTestUser } from "./helpers/search.ts";
+import { dropUsers, newTestUser } from "./helpers/users.ts";
 
 /** A context over a migrated database (no HTTP); closes both and drops the users afterwards. */
 async function withContext(

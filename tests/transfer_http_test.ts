@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { loadConfig } from "../shared/config.ts";
 import { HASH_MODEL } from "../shared/embeddings/hash.ts";
-import { openPglite } from "../shared/db/pglite.ts";
+import { openPglite } from "../scripts/local/pglite.ts";
 import type { Database } from "../shared/db/types.ts";
 import { startStack } from "../scripts/local/stack.ts";
 import { pgliteDir, removeState, writeState } from "../scripts/local/state.ts";
 import { REPO_ROOT } from "../scripts/deploy/supabase_config.ts";
-import { BACKENDS, openTestDb, testEachBackend } from "./helpers/db.ts";
+import { available, openTestDb, testEachBackend } from "./helpers/db.ts";
 import { withStack } from "./helpers/stack.ts";
 import { AWKWARD_CONTENT, seedUser, syntheticLine } from "./helpers/transfer.ts";
 
@@ -191,7 +191,7 @@ testEachBackend(
 
 Deno.test({
   name: "transfer CLI: --email with DATABASE_URL reads and writes that database [postgres]",
-  ignore: !BACKENDS.includes("postgres"),
+  ignore: !available("postgres"),
 }, async () => {
   const url = Deno.env.get("DATABASE_URL")!;
   const db = await openTestDb("postgres");

@@ -4,8 +4,8 @@ import assert from "node:assert/strict";
 import type { Database, Queryable } from "../shared/db/types.ts";
 import { type MemoryRecord, parseRecords } from "../shared/transfer/format.ts";
 import { importRecords } from "../shared/transfer/import.ts";
-import { type Backend, openTestDb, testEachBackend } from "./helpers/db.ts";
-import { newDbUser } from "./helpers/foundation.ts";
+import { openScratchDb, openTestDb, testEachBackend } from "./helpers/db.ts";
+import { newTestUser } from "./helpers/users.ts";
 import {
   AWKWARD_CONTENT,
   exportAll,
@@ -41,16 +41,6 @@ function comparable(records: MemoryRecord[], strict: boolean) {
   );
 }
 
-/**
- * A database with none of the source's rows: a new PGlite, or on the shared PostgreSQL the
- * same database once the source user is gone (ids must be free to be preserved).
- */
-async function freshTarget(backend: Backend, source: Database, sourceUser: string) {
-  if (backend === "pglite") return { db: await openTestDb("pglite"), owned: true };
-  await source.query("delete from auth.users where id = $1", [sourceUser]);
-  return { db: source, owned: false };
-}
-
 testEachBackend(
   "transfer: export → import into a fresh database gives identical rows",
   async (backend) => {
@@ -66,10 +56,10 @@ testEachBackend(
       const jsonl = toJsonl(exported);
       assert.equal(jsonl.split("\n").length, exported.length + 1);
 
-      const target = await freshTarget(backend, source, userA);
+      const target = await openScratchDb(backend, { migrated: true });
       try {
-        const userB = await newDbUser(target.db);
-        const summary = await importRecords(target.db, userB, await parseRecords(jsonl), {
+        const userB = await newTestUser(target);
+        const summary = await importRecords(target, userB, await parseRecords(jsonl), {
           embeddingModel: MODEL,
         });
         assert.deepEqual({ ...summary, embedded: strict ? summary.embedded : 4 }, {
@@ -81,17 +71,17 @@ testEachBackend(
           embedded: 4,
           projects_created: ["default", "proj-a"],
         });
-        assert.deepEqual(await snapshot(target.db, userB), before);
-        const again = await exportAll(target.db, userB);
+        assert.deepEqual(await snapshot(target, userB), before);
+        const again = await exportAll(target, userB);
         assert.deepEqual(comparable(again, strict), comparable(exported, strict));
         for (const [i, r] of again.entries()) assert.equal(r.content, AWKWARD_CONTENT[i]);
-        const [project] = await target.db.query<{ is_default: boolean }>(
+        const [project] = await target.query<{ is_default: boolean }>(
           "select is_default from projects where owner_id = $1 and slug = 'default'",
           [userB],
         );
         assert.equal(project.is_default, true, "the default project stays the default");
       } finally {
-        if (target.owned) await target.db.close();
+        await target.close();
       }
     } finally {
       await source.close();
@@ -104,7 +94,7 @@ testEachBackend("transfer: re-importing the same file changes nothing", async (b
   try {
     const user = await seedUser(db);
     const jsonl = toJsonl(await exportAll(db, user));
-    const other = await newDbUser(db);
+    const other = await newTestUser(db);
     await importRecords(db, other, await parseRecords(jsonl), { embeddingModel: MODEL });
     const once = await snapshot(db, other);
     const summary = await importRecords(db, other, await parseRecords(jsonl), {
@@ -128,7 +118,7 @@ testEachBackend(
     try {
       const userA = await seedUser(db);
       const jsonl = toJsonl(await exportAll(db, userA));
-      const userB = await newDbUser(db);
+      const userB = await newTestUser(db);
       const first = await importRecords(db, userB, await parseRecords(jsonl));
       assert.equal(first.reassigned, AWKWARD_CONTENT.length);
       const second = await importRecords(db, userB, await parseRecords(jsonl));
@@ -161,7 +151,7 @@ testEachBackend(
       for (const c of cases) {
         const exported = await exportAll(db, user, c.withEmbeddings);
         if (!c.withEmbeddings) assert.ok(exported.every((r) => !r.embedding && !r.embedding_model));
-        const target = await newDbUser(db);
+        const target = await newTestUser(db);
         const summary = await importRecords(db, target, await parseRecords(toJsonl(exported)), {
           embeddingModel: c.model,
         });
@@ -240,7 +230,7 @@ function failingSecondInsert(db: Database): Database {
 testEachBackend("transfer: a failure halfway writes nothing", async (backend) => {
   const db = await openTestDb(backend);
   try {
-    const user = await newDbUser(db);
+    const user = await newTestUser(db);
     const jsonl = Array.from({ length: 450 }, (_, i) => syntheticLine(i)).join("\n");
     await assert.rejects(
       importRecords(failingSecondInsert(db), user, await parseRecords(jsonl)),

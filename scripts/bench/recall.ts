@@ -16,7 +16,7 @@
  */
 import { parseArgs } from "node:util";
 import { HashEmbeddingProvider } from "../../shared/embeddings/hash.ts";
-import { LocalEmbeddingProvider } from "../../shared/embeddings/local.ts";
+import { LocalEmbeddingProvider } from "../local/embeddings/use_lite.ts";
 import type { EmbeddingProvider } from "../../shared/embeddings/types.ts";
 import { generateQueries } from "./lib/code_memory_generator.ts";
 import { parseBackends } from "./lib/bench_stack.ts";

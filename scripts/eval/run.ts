@@ -1,10 +1,11 @@
 /** The evaluation pipeline behind `deno task eval`: set → database → searches → summaries. */
 import { migrate } from "../../shared/db/migrate.ts";
-import { openPglite } from "../../shared/db/pglite.ts";
+import { openPglite } from "../local/pglite.ts";
 import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { createEmbeddingProvider } from "../../shared/embeddings/index.ts";
-import { loadUseLite } from "../../shared/embeddings/local.ts";
+import { LOCAL_PROVIDERS } from "../local/embeddings/index.ts";
+import { loadUseLite } from "../local/embeddings/use_lite.ts";
 import type { EmbeddingProvider, ProviderName } from "../../shared/embeddings/types.ts";
 import { type EvalSet, loadEvalSet, QUERY_TYPES } from "../../shared/eval/dataset.ts";
 import { DEFAULT_RRF_K, DEFAULT_WEIGHTS, type EvalArgs } from "./args.ts";
@@ -70,7 +71,7 @@ async function chooseProviders(
         baseURL: env.OPENAI_BASE_URL,
         model: env.EMBEDDING_MODEL,
       },
-    }));
+    }, LOCAL_PROVIDERS));
   }
   return providers;
 }

@@ -3,7 +3,7 @@ import type { Cache } from "../../shared/cache/types.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { errorResponse } from "../../shared/http/errors.ts";
 import { badRequest, unauthorized } from "../../shared/errors.ts";
-import { z } from "zod";
+import * as z from "zod";
 import { timingSafeEqual } from "node:crypto";
 import { handleTransferAdmin } from "./admin_transfer.ts";
 

@@ -11,6 +11,7 @@ import {
   ensureWebhookSecret,
   startEmbedPipeline,
 } from "./embed_pipeline.ts";
+import { LOCAL_PROVIDERS } from "./embeddings/index.ts";
 import { createStaticHandler } from "./static_files.ts";
 
 /** The analytics dashboard (plain files, no build step), served at /dashboard/. */
@@ -47,7 +48,9 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
   const { config, db } = opts;
   await migrate(db);
   const secret = await ensureWebhookSecret(db, config.WEBHOOK_SECRET);
-  const ctx = createContext({ ...config, WEBHOOK_SECRET: secret }, db);
+  const ctx = createContext({ ...config, WEBHOOK_SECRET: secret }, db, {
+    providers: LOCAL_PROVIDERS,
+  });
   const gateway = createGateway(ctx);
   const admin = opts.adminToken
     ? createAdminHandler(db, opts.adminToken, {

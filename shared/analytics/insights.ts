@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { asUser } from "../db/as_user.ts";
 import type { Database } from "../db/types.ts";
 import { resolveProject } from "../memory/projects.ts";

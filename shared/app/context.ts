@@ -1,16 +1,22 @@
 import { AnalyticsRecorder } from "../analytics/recorder.ts";
 import { RecordedSearchService } from "../analytics/search.ts";
-import { type Authenticator, createAuthenticator } from "../auth/authenticate.ts";
-import { type Cache, createCache, createRateLimiter, type RateLimiter } from "../cache/index.ts";
+import type { Authenticator } from "../auth/authenticate.ts";
+import type { Cache, RateLimiter } from "../cache/index.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/types.ts";
-import { createEmbeddingProvider, type EmbeddingProvider } from "../embeddings/index.ts";
+import type { EmbeddingProvider, ProviderFactories } from "../embeddings/index.ts";
 import { MemoryService } from "../memory/service.ts";
 import { TeamService } from "../memory/teams.ts";
 import { bumpGenerations } from "../search/generations.ts";
-import { SearchService } from "../search/service.ts";
+import type { SearchService } from "../search/service.ts";
+import { createAuth } from "./auth.ts";
+import { createConfiguredCache, createLimiter } from "./cache.ts";
+import { createEmbedder } from "./embedder.ts";
 
-/** Everything a function needs, built once per process and shared by all requests. */
+/**
+ * Everything the functions need, built once per process and shared by all requests: `mcp` and
+ * `memories` use all of it, `embed` and `analytics` a part (see shared/app/functions/).
+ */
 export interface AppContext {
   config: Config;
   db: Database;
@@ -28,52 +34,19 @@ export interface AppContext {
   analytics: AnalyticsRecorder;
 }
 
-/** Supabase's own gte-small inside Edge Runtime, the offline USE-lite model everywhere else. */
-export function defaultProvider(config: Config): EmbeddingProvider["name"] {
-  return config.EMBEDDING_PROVIDER ?? ("Supabase" in globalThis ? "supabase" : "local");
+export interface ContextOptions {
+  /** Embedding providers beyond the Edge ones: the embedded stack's `local`. */
+  providers?: ProviderFactories;
 }
 
-export function createEmbedder(config: Config): EmbeddingProvider {
-  return createEmbeddingProvider({
-    provider: defaultProvider(config),
-    openai: {
-      apiKey: config.OPENAI_API_KEY,
-      baseURL: config.OPENAI_BASE_URL,
-      model: config.EMBEDDING_MODEL,
-    },
-  });
-}
-
-const upstash = (config: Config) => ({
-  upstashUrl: config.UPSTASH_REDIS_REST_URL,
-  upstashToken: config.UPSTASH_REDIS_REST_TOKEN,
-});
-
-/** RATE_LIMIT_REQUESTS=0 turns rate limiting off. */
-export function createLimiter(config: Config): RateLimiter {
-  const windowSeconds = config.RATE_LIMIT_WINDOW_SECONDS;
-  if (config.RATE_LIMIT_REQUESTS === 0) {
-    return {
-      limit: () =>
-        Promise.resolve({
-          success: true,
-          limit: 0,
-          remaining: 0,
-          reset: Date.now() + windowSeconds * 1000,
-        }),
-    };
-  }
-  return createRateLimiter({
-    ...upstash(config),
-    requests: config.RATE_LIMIT_REQUESTS,
-    windowSeconds,
-  });
-}
-
-export function createContext(config: Config, db: Database): AppContext {
+export function createContext(
+  config: Config,
+  db: Database,
+  opts: ContextOptions = {},
+): AppContext {
   const service = new MemoryService(db);
-  const embedder = createEmbedder(config);
-  const cache = createCache(upstash(config));
+  const embedder = createEmbedder(config, opts.providers);
+  const cache = createConfiguredCache(config);
   // Every write that can change search results retires the cached ones (shared/search).
   service.onWrite((e) => bumpGenerations(cache, e.userId, e.projectIds));
   // So do membership changes: a removed member must not be served results cached before.
@@ -89,8 +62,7 @@ export function createContext(config: Config, db: Database): AppContext {
     config,
     db,
     service,
-    // JWT users are provisioned locally only: on Supabase, GoTrue owns auth.users.
-    auth: createAuthenticator(db, { config, provisionUsers: !("Supabase" in globalThis) }),
+    auth: createAuth(config, db),
     embedder,
     cache,
     rateLimiter: createLimiter(config),

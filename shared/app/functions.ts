@@ -1,29 +1,20 @@
-import { type Channel, withRequestSource } from "../analytics/request_source.ts";
-import { createEmbedHandler } from "../embed/handler.ts";
-import { createAnalyticsApi } from "../http/analytics_api.ts";
-import { withCors } from "../http/cors.ts";
-import { createMcpHandler } from "../http/mcp_handler.ts";
-import { createMemoriesApi } from "../http/memories_api.ts";
 import type { AppContext } from "./context.ts";
+import type { Handler } from "./edge_function.ts";
+import { analytics } from "./functions/analytics.ts";
+import { embed } from "./functions/embed.ts";
+import { mcp } from "./functions/mcp.ts";
+import { memories } from "./functions/memories.ts";
 
-export type Handler = (req: Request) => Promise<Response>;
+export type { Handler } from "./edge_function.ts";
 
-/** What browsers and agents call: CORS, and the request's source for analytics events. */
-const clientFacing = (channel: Channel, handler: Handler): Handler =>
-  withCors(withRequestSource(channel, handler));
+/** The functions supabase/config.toml deploys. */
+export type FunctionName = "mcp" | "memories" | "embed" | "analytics";
 
-/** Every Edge Function by name; functions/<name>/index.ts and the embedded stack both use it. */
-export const FUNCTIONS: Record<string, (ctx: AppContext) => Handler> = {
-  memories: (ctx) => {
-    const app = createMemoriesApi(ctx);
-    return clientFacing("rest", async (req) => await app.fetch(req));
-  },
-  mcp: (ctx) => clientFacing("mcp", createMcpHandler(ctx)),
-  embed: createEmbedHandler,
-  analytics: (ctx) => {
-    const app = createAnalyticsApi(ctx);
-    return clientFacing("rest", async (req) => await app.fetch(req));
-  },
+/**
+ * Every Edge Function by name, as the embedded stack serves them (gateway.ts): each one can be
+ * built from the stack's full context. A deployed function imports only its own module
+ * (functions/<name>/index.ts), never this registry.
+ */
+export const FUNCTIONS = { mcp, memories, embed, analytics } satisfies {
+  readonly [N in FunctionName]: { handler(ctx: AppContext): Handler };
 };
-
-export type FunctionName = keyof typeof FUNCTIONS;

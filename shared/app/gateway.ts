@@ -13,7 +13,9 @@ const PREFIX = "/functions/v1/";
  * without the /functions/v1 prefix (e.g. /memories/123).
  */
 export function createGateway(ctx: AppContext): Handler {
-  const handlers = new Map(Object.entries(FUNCTIONS).map(([name, make]) => [name, make(ctx)]));
+  const handlers = new Map(
+    Object.entries(FUNCTIONS).map(([name, fn]) => [name, fn.handler(ctx)]),
+  );
   return async (req) => {
     const url = new URL(req.url);
     if (url.pathname === "/health") return Response.json({ ok: true });

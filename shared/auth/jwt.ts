@@ -90,7 +90,11 @@ export function createJwtVerifier(config: JwtConfig): JwtVerifier | null {
         if (err instanceof errors.JWKSTimeout || !(err instanceof errors.JOSEError)) {
           // The key set could not be fetched: our problem, not the token's.
           log.error("jwks unavailable", err);
-          throw new AppError(503, "unavailable", "Token keys are unavailable; try again shortly");
+          throw new AppError({
+            status: 503,
+            code: "unavailable",
+            message: "Token keys are unavailable; try again shortly",
+          });
         }
         throw new InvalidJwtError(describe(err));
       }

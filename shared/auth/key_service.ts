@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { asUser } from "../db/as_user.ts";
 import type { Database, Row } from "../db/types.ts";
 import { badRequest, notFound } from "../errors.ts";

@@ -1,5 +1,8 @@
-import type { AppContext } from "../app/context.ts";
-import type { Handler } from "../app/functions.ts";
+import type { Cache } from "../cache/types.ts";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/types.ts";
+import type { EmbeddingProvider } from "../embeddings/types.ts";
+import type { Handler } from "../app/edge_function.ts";
 import { requireWebhookSecret } from "../config.ts";
 import { AppError, unauthorized } from "../errors.ts";
 import { errorResponse } from "../http/errors.ts";
@@ -9,18 +12,31 @@ import { hasValidSecret } from "./secret.ts";
 import { embedMemories } from "./worker.ts";
 import { bumpGenerations } from "../search/generations.ts";
 
+/** What `embed` uses: no users, so no auth, memory service or HTTP framework. */
+export interface EmbedContext {
+  config: Config;
+  db: Database;
+  embedder: EmbeddingProvider;
+  cache: Cache;
+}
+
 /**
  * The `embed` function: target of the database webhook (pg_net) and of the sweep. It checks
  * the shared secret before anything else, embeds the requested memories and answers with what
  * happened to each id: 200 when every row is settled, 503 when the provider failed (pg_net
  * records the status; the sweep retries those rows with backoff).
  */
-export function createEmbedHandler(ctx: AppContext): Handler {
+export function createEmbedHandler(ctx: EmbedContext): Handler {
   const secret = requireWebhookSecret(ctx.config);
   return async (req) => {
     try {
       if (req.method !== "POST") {
-        throw new AppError(405, "method_not_allowed", "Use POST", undefined, { allow: "POST" });
+        throw new AppError({
+          status: 405,
+          code: "method_not_allowed",
+          message: "Use POST",
+          headers: { allow: "POST" },
+        });
       }
       if (!hasValidSecret(req.headers, secret)) {
         throw unauthorized("Missing or wrong webhook secret");

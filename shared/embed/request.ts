@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { badRequest } from "../errors.ts";
 
 /** Ids per request; the trigger and the sweep send at most this many. */

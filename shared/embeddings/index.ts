@@ -1,12 +1,15 @@
 /**
  * Embedding providers behind one interface (see DESIGN.md, "Embeddings"). Create one provider
- * per process and reuse it: local loads its model once, supabase opens one inference session.
+ * per process and reuse it: supabase opens one inference session, local loads its model once.
+ *
+ * Only providers that run on Supabase Edge live here (openai, supabase, hash). The `local` model
+ * and its runtime cannot, so an Edge Function's module graph never holds them: the embedded
+ * stack passes them in as `extra` factories (scripts/local/embeddings/index.ts).
  */
 import type { EmbeddingOptions, EmbeddingProvider, ProviderName } from "./types.ts";
 import { PROVIDER_NAMES } from "./types.ts";
 import { EmbeddingConfigError } from "./errors.ts";
 import { HashEmbeddingProvider } from "./hash.ts";
-import { LocalEmbeddingProvider } from "./local.ts";
 import { OpenAIEmbeddingProvider } from "./openai.ts";
 import { createGteSession, SupabaseEmbeddingProvider } from "./supabase.ts";
 
@@ -14,9 +17,11 @@ export * from "./types.ts";
 export { EmbeddingConfigError, EmbeddingError } from "./errors.ts";
 export { normalize, padTo512 } from "./pad.ts";
 export { HashEmbeddingProvider } from "./hash.ts";
-export { LocalEmbeddingProvider } from "./local.ts";
 export { OpenAIEmbeddingProvider } from "./openai.ts";
 export { type GteSession, SupabaseEmbeddingProvider } from "./supabase.ts";
+
+/** Providers a caller adds to the built-in ones (the embedded stack's `local`). */
+export type ProviderFactories = { readonly [N in ProviderName]?: () => EmbeddingProvider };
 
 const VALID = PROVIDER_NAMES.join(", ");
 
@@ -31,17 +36,25 @@ export function parseProviderName(value: string | undefined, fallback: ProviderN
 }
 
 /**
- * Builds the configured provider. Throws EmbeddingConfigError for an unknown provider, for
- * openai without an API key (a key is optional only when openai.baseURL is set, for
- * OpenAI-compatible servers that need none) or with bad numeric options, and for supabase
+ * Builds the configured provider, from `extra` when it has one by that name. Throws
+ * EmbeddingConfigError for an unknown provider, for `local` where nobody passed it in (an Edge
+ * Function), for openai without an API key (a key is optional only when openai.baseURL is set,
+ * for OpenAI-compatible servers that need none) or with bad numeric options, and for supabase
  * outside Supabase Edge Runtime.
  */
-export function createEmbeddingProvider(opts: EmbeddingOptions): EmbeddingProvider {
+export function createEmbeddingProvider(
+  opts: EmbeddingOptions,
+  extra: ProviderFactories = {},
+): EmbeddingProvider {
+  const fromExtra = extra[opts.provider];
+  if (fromExtra) return fromExtra();
   switch (opts.provider) {
     case "hash":
       return new HashEmbeddingProvider();
     case "local":
-      return new LocalEmbeddingProvider();
+      throw new EmbeddingConfigError(
+        'The "local" embedding provider runs only in the embedded stack (deno task start), not in an Edge Function: set EMBEDDING_PROVIDER to "supabase" or "openai".',
+      );
     case "openai":
       return new OpenAIEmbeddingProvider(opts.openai);
     case "supabase": {

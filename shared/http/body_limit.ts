@@ -8,7 +8,11 @@ import { AppError } from "../errors.ts";
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export const payloadTooLarge = (max = MAX_BODY_BYTES) =>
-  new AppError(413, "payload_too_large", `Request body is larger than ${max} bytes`);
+  new AppError({
+    status: 413,
+    code: "payload_too_large",
+    message: `Request body is larger than ${max} bytes`,
+  });
 
 /**
  * The request with its body read into memory, or a 413 as soon as it exceeds `max` bytes. A

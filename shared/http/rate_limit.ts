@@ -12,18 +12,18 @@ const identifier = (principal: Principal) => `user:${principal.userId}`;
 /** 429 with Retry-After (seconds, RFC 9110) and the draft RateLimit-* headers. */
 export function rateLimited(result: RateLimitResult, now = Date.now()): AppError {
   const seconds = Math.max(1, Math.ceil((result.reset - now) / 1000));
-  return new AppError(
-    429,
-    "rate_limited",
-    `Too many requests: the limit is ${result.limit} per window. Retry in ${seconds} s.`,
-    { limit: result.limit, retry_after_seconds: seconds },
-    {
+  return new AppError({
+    status: 429,
+    code: "rate_limited",
+    message: `Too many requests: the limit is ${result.limit} per window. Retry in ${seconds} s.`,
+    details: { limit: result.limit, retry_after_seconds: seconds },
+    headers: {
       "Retry-After": String(seconds),
       "RateLimit-Limit": String(result.limit),
       "RateLimit-Remaining": "0",
       "RateLimit-Reset": String(seconds),
     },
-  );
+  });
 }
 
 /** Counts the request; the 429 AppError when the caller is over their limit, else null. */

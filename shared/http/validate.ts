@@ -1,6 +1,6 @@
 import { zValidator } from "@hono/zod-validator";
 import type { Context, Next } from "hono";
-import type { z } from "zod";
+import type * as z from "zod";
 import type { Principal } from "../auth/authenticate.ts";
 import { AppError, badRequest } from "../errors.ts";
 import { formatIssues, uuid } from "../memory/schemas.ts";
@@ -13,11 +13,13 @@ export type ApiEnv = { Variables: { principal: Principal } };
 const JSON_MEDIA_TYPE = /^application\/([\w.-]+\+)?json$/i;
 
 const unsupportedMediaType = (type: string) =>
-  new AppError(
-    415,
-    "unsupported_media_type",
-    `Content-Type '${type.slice(0, 100)}' is not supported: send the body as application/json`,
-  );
+  new AppError({
+    status: 415,
+    code: "unsupported_media_type",
+    message: `Content-Type '${
+      type.slice(0, 100)
+    }' is not supported: send the body as application/json`,
+  });
 
 /**
  * A JSON body or none: another declared content type is a 415 (the validator would otherwise

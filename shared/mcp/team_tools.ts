@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type Principal, requireScope } from "../auth/authenticate.ts";
 import { projectRef } from "../memory/schemas.ts";
 import { type Member, ROLES, type TeamService } from "../memory/teams.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { type Principal, requireScope } from "../auth/authenticate.ts";
 import { logServerFault, toAppError } from "../errors.ts";
 import type { MemoryService } from "../memory/service.ts";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 import { kind, projectRef, shortText, storable, tags, timestamp } from "../memory/schemas.ts";
 
 /** Limits of a search request (REST and MCP validate the same shape). */

@@ -6,7 +6,7 @@
  * as they are. `user_id`, `project_id`, `content_hash` and `embedding_status` describe the
  * source and are informational: import recomputes or reassigns them.
  */
-import { z } from "zod";
+import * as z from "zod";
 import { sha256Hex } from "../auth/api_keys.ts";
 import { EMBEDDING_DIMENSIONS } from "../embeddings/types.ts";
 import { AppError } from "../errors.ts";
@@ -66,7 +66,12 @@ export type MemoryRecord = z.infer<typeof memoryRecordSchema>;
 
 /** A bad line: the message names the line so the user can fix the file. */
 export const lineError = (line: number, message: string) =>
-  new AppError(400, "bad_request", `line ${line}: ${message}`, { line });
+  new AppError({
+    status: 400,
+    code: "bad_request",
+    message: `line ${line}: ${message}`,
+    details: { line },
+  });
 
 /** One record as one line (with its trailing newline). */
 export function formatRecord(record: MemoryRecord): string {

@@ -3,11 +3,11 @@
  * embedding state.
  */
 import assert from "node:assert/strict";
-import { ensureUser } from "../../shared/auth/api_keys.ts";
 import { asUser } from "../../shared/db/as_user.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { type Backend, openTestDb } from "./db.ts";
+import { newTestUser } from "./users.ts";
 import { waitFor } from "./wait.ts";
 
 /** A migrated test database, closed afterwards. */
@@ -34,7 +34,7 @@ export interface Writer {
 
 /** A fresh user (random email) with a project of their own. */
 export async function newWriter(db: Database): Promise<Writer> {
-  const userId = await ensureUser(db, `embed-${crypto.randomUUID()}@test.local`);
+  const userId = await newTestUser(db, "embed");
   const service = new MemoryService(db);
   const project = await service.createProject(userId, { name: "embed", slug: "embed" });
   return {

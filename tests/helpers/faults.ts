@@ -3,40 +3,19 @@
  * embedding provider that crashes on a chosen call, and what `embed` answered per memory.
  */
 import assert from "node:assert/strict";
-import { migrate } from "../../shared/db/migrate.ts";
-import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { EmbeddingError, type EmbeddingProvider } from "../../shared/embeddings/index.ts";
 import { HashEmbeddingProvider } from "../../shared/embeddings/index.ts";
-import { scratchDatabase } from "../../scripts/bench/lib/scratch_db.ts";
-import { type Backend, openTestDb } from "./db.ts";
+import { type Backend, openScratchDb } from "./db.ts";
 import { assertSameVector, embeddingState } from "./embed.ts";
 
 /**
- * A migrated database of this test's own: in-memory PGlite, or a scratch database on
- * DATABASE_URL's server, dropped on close. On the shared test database other processes' relays
- * would take this test's queued webhooks and their sweeps re-send its rows, which is fine for
- * the product but blurs what a fault test observes.
+ * A migrated database of this test's own (a scratch database). On the shared test database
+ * other processes' relays would take this test's queued webhooks and their sweeps re-send its
+ * rows, which is fine for the product but blurs what a fault test observes.
  */
-export async function openIsolatedDb(backend: Backend): Promise<Database> {
-  if (backend === "pglite") return await openTestDb(backend);
-  const scratch = await scratchDatabase(
-    Deno.env.get("DATABASE_URL")!,
-    `faults_${crypto.randomUUID().replaceAll("-", "").slice(0, 12)}`,
-  );
-  const db = openPostgres(scratch.url, { max: 4, applicationName: "codememory-faults" });
-  const close = async () => {
-    await db.close();
-    await scratch.drop();
-  };
-  try {
-    await migrate(db);
-  } catch (err) {
-    await close();
-    throw err;
-  }
-  return { ...db, close };
-}
+export const openIsolatedDb = (backend: Backend): Promise<Database> =>
+  openScratchDb(backend, { migrated: true, max: 4, applicationName: "codememory-faults" });
 
 export interface ProviderCrash extends Disposable {
   /** Use as the stack's embedder (`stack.ctx.embedder`). */

@@ -1,10 +1,8 @@
 /**
  * Small helpers shared by the foundation_*_test.ts files: REST calls that always consume the
- * body, MCP sessions that always close, and SQL-level users and error expectations.
+ * body, MCP sessions that always close, and SQL error expectations.
  */
 import assert from "node:assert/strict";
-import { ensureUser } from "../../shared/auth/api_keys.ts";
-import type { Database } from "../../shared/db/types.ts";
 import type { Memory, Project } from "../../shared/memory/types.ts";
 import { testEachBackend } from "./db.ts";
 import { connectMcp } from "./mcp.ts";
@@ -174,11 +172,6 @@ export async function assertToolError(
 
 // ---------------------------------------------------------------------------------------------
 // SQL
-
-/** A new auth.users row with a unique email (the test database is shared). */
-export async function newDbUser(db: Database): Promise<string> {
-  return await ensureUser(db, `sql-${crypto.randomUUID()}@test.local`);
-}
 
 /** Asserts the promise rejects with the Postgres SQLSTATE `code` (e.g. 42501). */
 export async function assertPgError(promise: Promise<unknown>, code: string): Promise<void> {

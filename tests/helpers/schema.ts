@@ -1,52 +1,19 @@
 /**
- * Fresh databases and schema snapshots for migration tests. "Fresh" is a new in-memory PGlite,
- * or a new database on DATABASE_URL's server that is dropped afterwards.
+ * Fresh databases and schema snapshots for migration tests. "Fresh" is a scratch database
+ * (tests/helpers/db.ts): a new in-memory PGlite, or a new database on DATABASE_URL's server
+ * that is dropped afterwards.
  */
-import { openPglite } from "../../shared/db/pglite.ts";
-import { openPostgres } from "../../shared/db/postgres.ts";
 import type { Database } from "../../shared/db/types.ts";
-import { type Backend, testEachBackend } from "./db.ts";
+import { type Backend, testEachBackend, withScratchDb } from "./db.ts";
 
 const SCHEMAS = ["public", "private", "auth", "supabase_migrations"];
-
-/** Runs fn on an empty, unmigrated database of `backend`, disposed of afterwards. */
-export async function withFreshDb<T>(
-  backend: Backend,
-  fn: (db: Database) => Promise<T>,
-): Promise<T> {
-  if (backend === "pglite") {
-    const db = await openPglite();
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-    }
-  }
-  const base = Deno.env.get("DATABASE_URL")!;
-  const dbName = `codememory_fresh_${crypto.randomUUID().replaceAll("-", "")}`;
-  const admin = openPostgres(base, { max: 1 });
-  try {
-    await admin.query(`create database "${dbName}"`);
-    const url = new URL(base);
-    url.pathname = `/${dbName}`;
-    const db = openPostgres(url.href, { max: 2 });
-    try {
-      return await fn(db);
-    } finally {
-      await db.close();
-      await admin.query(`drop database if exists "${dbName}" with (force)`);
-    }
-  } finally {
-    await admin.close();
-  }
-}
 
 /** A test per backend on an empty, unmigrated database. */
 export function freshDbTest(
   name: string,
   fn: (db: Database, backend: Backend) => Promise<void>,
 ): void {
-  testEachBackend(name, (backend) => withFreshDb(backend, (db) => fn(db, backend)));
+  testEachBackend(name, (backend) => withScratchDb(backend, (db) => fn(db, backend)));
 }
 
 /**

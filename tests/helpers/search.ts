@@ -3,16 +3,16 @@
  * the embed worker writes them, USE-lite vectors computed once per test process, and the RPC
  * called as a user exactly as PostgREST would.
  */
-import { ensureUser } from "../../shared/auth/api_keys.ts";
 import { asUser } from "../../shared/db/as_user.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { embeddingText, toVectorLiteral } from "../../shared/embed/worker.ts";
-import { LocalEmbeddingProvider } from "../../shared/embeddings/local.ts";
+import { LocalEmbeddingProvider } from "../../scripts/local/embeddings/use_lite.ts";
 import { defaultProject } from "../../shared/memory/projects.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { searchRpc, type SearchRpcArgs } from "../../shared/search/rpc.ts";
 import type { SearchHit } from "../../shared/search/types.ts";
 import { CODE_MEMORIES, type FixtureMemory } from "../fixtures/code_memories.ts";
+import { newTestUser } from "./users.ts";
 
 export interface LoadedFixture {
   userId: string;
@@ -23,15 +23,12 @@ export interface LoadedFixture {
   fixtureId: Map<string, string>;
 }
 
-export const newTestUser = (db: Database, label = "search") =>
-  ensureUser(db, `${label}-${crypto.randomUUID()}@test.local`);
-
 /** Saves the fixture as a fresh user through MemoryService (so as the user, under RLS). */
 export async function loadCodeMemories(
   db: Database,
   memories: FixtureMemory[] = CODE_MEMORIES,
 ): Promise<LoadedFixture> {
-  const userId = await newTestUser(db);
+  const userId = await newTestUser(db, "search");
   const service = new MemoryService(db);
   const projects = new Map<string, string>();
   for (const slug of new Set(memories.map((m) => m.project))) {
@@ -95,11 +92,6 @@ export const localFixtureVectors = (memories: FixtureMemory[] = CODE_MEMORIES) =
 /** public.search_memories as `userId` (role authenticated + JWT claims, like PostgREST). */
 export function searchAs(db: Database, userId: string, args: SearchRpcArgs): Promise<SearchHit[]> {
   return asUser(db, userId, (tx) => searchRpc(tx, args));
-}
-
-/** Removes test users and, by cascade, their projects and memories (shared PostgreSQL). */
-export async function dropUsers(db: Database, ...userIds: string[]): Promise<void> {
-  await db.query("delete from auth.users where id = any($1::uuid[])", [userIds]);
 }
 
 /** A unit vector whose cosine similarity with axis 0 is exactly `similarityToAxis0`. */

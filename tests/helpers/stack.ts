@@ -1,15 +1,11 @@
-import { createApiKey, ensureUser } from "../../shared/auth/api_keys.ts";
 import { loadConfig } from "../../shared/config.ts";
 import type { Database } from "../../shared/db/types.ts";
 import type { EmbedPipelineOptions } from "../../scripts/local/embed_pipeline.ts";
 import { type Stack, startStack } from "../../scripts/local/stack.ts";
 import { type Backend, openTestDb } from "./db.ts";
+import { newKeyedUser, type TestUser } from "./users.ts";
 
-export interface TestUser {
-  userId: string;
-  email: string;
-  key: string;
-}
+export type { TestUser };
 
 export interface TestStack extends Stack {
   db: Database;
@@ -63,12 +59,7 @@ export async function startTestStack(
     ...stack,
     db,
     backend,
-    async newUser(scopes) {
-      const email = `user-${crypto.randomUUID()}@test.local`;
-      const userId = await ensureUser(db, email);
-      const { key } = await createApiKey(db, userId, { scopes });
-      return { userId, email, key };
-    },
+    newUser: (scopes) => newKeyedUser(db, { scopes }),
     api(user, path, init = {}) {
       const headers = new Headers(init.headers);
       if (user) headers.set("authorization", `Bearer ${user.key}`);

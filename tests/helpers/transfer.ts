@@ -3,7 +3,7 @@ import type { Database } from "../../shared/db/types.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { exportRecords } from "../../shared/transfer/export.ts";
 import { formatRecord, type MemoryRecord } from "../../shared/transfer/format.ts";
-import { newDbUser } from "./foundation.ts";
+import { newTestUser } from "./users.ts";
 
 export const MODEL = "test-model";
 
@@ -25,7 +25,7 @@ const vector = (seed: number) => Array.from({ length: 512 }, (_, i) => Math.sin(
 
 /** A user with two projects and memories using every column; four embedded by `model`. */
 export async function seedUser(db: Database, model = MODEL): Promise<string> {
-  const userId = await newDbUser(db);
+  const userId = await newTestUser(db, "transfer");
   const service = new MemoryService(db);
   await service.createProject(userId, {
     name: "Project Ω",

@@ -5,7 +5,7 @@
  */
 import { loadConfig } from "../../../shared/config.ts";
 import { migrate } from "../../../shared/db/migrate.ts";
-import { openPglite } from "../../../shared/db/pglite.ts";
+import { openPglite } from "../../local/pglite.ts";
 import { openPostgres } from "../../../shared/db/postgres.ts";
 import type { Database } from "../../../shared/db/types.ts";
 import { type Stack, startStack } from "../../local/stack.ts";

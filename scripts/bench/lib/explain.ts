@@ -5,7 +5,7 @@
  */
 import { auto_explain } from "@electric-sql/pglite/contrib/auto_explain";
 import { migrate } from "../../../shared/db/migrate.ts";
-import { openPglite } from "../../../shared/db/pglite.ts";
+import { openPglite } from "../../local/pglite.ts";
 import { openPostgres } from "../../../shared/db/postgres.ts";
 import type { Database, Queryable } from "../../../shared/db/types.ts";
 import type { Backend } from "./bench_stack.ts";

@@ -1,7 +1,7 @@
 import { type Extensions, PGlite } from "@electric-sql/pglite";
 import { vector } from "@electric-sql/pglite-pgvector";
-import type { Database, Queryable } from "./types.ts";
-import { SESSION_SEARCH_PATH } from "./types.ts";
+import type { Database, Queryable } from "../../shared/db/types.ts";
+import { SESSION_SEARCH_PATH } from "../../shared/db/types.ts";
 
 export interface PgliteOptions {
   /** More PGlite extensions (e.g. contrib auto_explain for the benchmark's plans). */

