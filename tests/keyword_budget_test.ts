@@ -9,7 +9,7 @@ import { asUser } from "../shared/db/as_user.ts";
 import type { Database, Queryable } from "../shared/db/types.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
-import { dropUsers, newTestUser } from "./helpers/search.ts";
+import { dropUsers, newTestUser } from "./helpers/users.ts";
 
 interface Match {
   id: string;
