@@ -1,9 +1,10 @@
 /**
- * Keyword side, variant against variant in one run (PostgreSQL): `deno task bench keyword
- * [--rows 100000] [--queries 50] [--out bench-results] [--doc docs/benchmarks.md]`.
+ * Keyword side, variant against variant in one run: `deno task bench keyword [--rows 100000]
+ * [--pglite-rows 10000] [--queries 50] [--out bench-results] [--doc docs/benchmarks.md]`.
  *
  * Loads the search benchmark's data (one user, 80% of the rows visible) into the scratch
- * database `<DATABASE_URL's db>_keyword` and times, as that user, the keyword candidates of
+ * database `<DATABASE_URL's db>_keyword`, and then `--pglite-rows` (default 10000; 0 skips it)
+ * into an in-memory PGlite, and times, as that user, the keyword candidates of
  * every generated query (pool 40, as for 10 results) through:
  *   - exact: the unbounded ranking the migrations had before 20261206000100 (every match ranked
  *     by ts_rank_cd, then cut at the pool), recreated here as bench_kw.exact_matches;
@@ -19,6 +20,7 @@ import { asUser } from "../../shared/db/as_user.ts";
 import type { Queryable } from "../../shared/db/types.ts";
 import { markdownTable, textTable } from "../lib/tables.ts";
 import { generateQueries } from "./lib/code_memory_generator.ts";
+import type { Backend } from "./lib/bench_stack.ts";
 import { explainSearch, openExplainableDb } from "./lib/explain.ts";
 import { loadBenchData } from "./lib/load_memories.ts";
 import { updateDocSection, writeResults } from "./lib/output.ts";
@@ -93,11 +95,23 @@ interface VariantResult {
   perfect: number;
 }
 
+interface BackendResult {
+  backend: Backend;
+  rows: number;
+  results: VariantResult[];
+  /** The query the exact variant spent longest on, and each variant's plans for it. */
+  slowest: string;
+  plans: Record<string, string[]>;
+  /** Seconds to build the RUM index; null where rum is not available (PGlite). */
+  rumBuild: number | null;
+}
+
 export async function main(args: string[]): Promise<void> {
   const { values } = parseArgs({
     args,
     options: {
       rows: { type: "string", default: "100000" },
+      "pglite-rows": { type: "string", default: "10000" },
       queries: { type: "string", default: "50" },
       out: { type: "string", default: "bench-results" },
       doc: { type: "string", default: "docs/benchmarks.md" },
@@ -105,16 +119,41 @@ export async function main(args: string[]): Promise<void> {
   });
   const databaseUrl = Deno.env.get("DATABASE_URL");
   if (!databaseUrl) throw new Error("the keyword benchmark runs on PostgreSQL: set DATABASE_URL");
+  const queries = generateQueries(Number(values.queries));
+  const plan: [Backend, number][] = [["postgres", Number(values.rows)]];
+  if (Number(values["pglite-rows"]) > 0) plan.push(["pglite", Number(values["pglite-rows"])]);
+  const backends: BackendResult[] = [];
+  for (const [backend, rows] of plan) {
+    console.log(`\n== ${backend}, ${rows} memories`);
+    backends.push(await benchBackend(backend, rows, queries, databaseUrl));
+    console.log(textTable(HEADER, tableRows(backends.slice(-1), queries.length)));
+  }
+
+  const command = commandLine("keyword", args, databaseUrl);
+  const machine = await machineInfo(databaseUrl);
+  const json = await writeResults(values.out, "keyword", { command, machine, backends });
+  await updateDocSection(
+    values.doc,
+    "keyword",
+    markdown({ command, json, machine: machineLine(machine), queries: queries.length, backends }),
+  );
+}
+
+async function benchBackend(
+  backend: Backend,
+  rowCount: number,
+  queries: string[],
+  databaseUrl: string,
+): Promise<BackendResult> {
   const { db, explainDb, notices, close } = await openExplainableDb(
-    "postgres",
+    backend,
     databaseUrl,
     "keyword",
     2,
   );
   try {
-    const data = await loadBenchData(db, Number(values.rows));
+    const data = await loadBenchData(db, rowCount);
     await db.exec(SETUP);
-    const queries = generateQueries(Number(values.queries));
     const run = (tx: Queryable, variant: string, q: string) =>
       tx.query<{ id: string; rank_score: number }>(VARIANTS[variant], [q, POOL]);
     const floors: number[] = []; // the exact pool's lowest score, per query
@@ -161,63 +200,45 @@ export async function main(args: string[]): Promise<void> {
       await db.exec("analyze public.memories");
       await measure("rum");
     }
-
-    console.log(`\n${textTable(HEADER, rows(results, queries.length))}`);
-    const command = commandLine("keyword", args, databaseUrl);
-    const machine = await machineInfo(databaseUrl);
-    const json = await writeResults(values.out, "keyword", {
-      command,
-      machine,
-      rows: data.rows,
-      load: data.timings,
-      rum_build_s: rumBuild,
-      results,
-      slowest,
-      plans,
-    });
-    await updateDocSection(
-      values.doc,
-      "keyword",
-      markdown({
-        command,
-        json,
-        machine: machineLine(machine),
-        rows: data.rows,
-        queries: queries.length,
-        results,
-        slowest,
-        plans,
-        rumBuild,
-      }),
-    );
+    return { backend, rows: data.rows, results, slowest, plans, rumBuild };
   } finally {
     await close();
   }
 }
 
-const HEADER = ["variant", "p50", "p95", "max", "pool accepted", "queries fully accepted"];
+const HEADER = [
+  "backend",
+  "memories",
+  "variant",
+  "p50",
+  "p95",
+  "max",
+  "pool accepted",
+  "queries fully accepted",
+];
 
-const rows = (results: VariantResult[], queries: number) =>
-  results.map((r) => [
-    r.variant,
-    r.latency.p50,
-    r.latency.p95,
-    r.latency.max,
-    r.quality.toFixed(3),
-    `${r.perfect}/${queries}`,
-  ]);
+const tableRows = (backends: BackendResult[], queries: number) =>
+  backends.flatMap((b) =>
+    b.results.map((r) => [
+      b.backend,
+      b.rows,
+      r.variant,
+      r.latency.p50,
+      r.latency.p95,
+      r.latency.max,
+      r.quality.toFixed(3),
+      `${r.perfect}/${queries}`,
+    ])
+  );
 
 function markdown(r: {
   command: string;
   json: string;
   machine: string;
-  rows: number;
   queries: number;
-  results: VariantResult[];
-  slowest: string;
-  plans: Record<string, string[]>;
-  rumBuild: number | null;
+  backends: BackendResult[];
 }): string {
+  const pg = r.backends[0];
   return [
     "## Keyword side at 100k",
     "",
@@ -225,25 +246,23 @@ function markdown(r: {
     "",
     `Command: \`${r.command}\` (raw figures: \`${r.json}\`).`,
     "",
-    `Data: the search benchmark's ${r.rows} memories (one user reads 80%). Each variant returns the`,
-    `keyword candidates (pool ${POOL}, as for 10 results) of ${r.queries} generated queries, as the`,
-    "user; latencies in ms (nearest rank, one call per query after a warm-up). *exact* is the",
-    "ranking before migration 20261206000100 (every match ranked by ts_rank_cd, then cut), *budget*",
-    "is `private.keyword_matches` now, *rum* orders by a RUM index's own rank (`fts <=> query`)",
-    `${
-      r.rumBuild === null
-        ? "(not run: no rum extension here)"
-        : `(index built in ${r.rumBuild.toFixed(1)} s)`
-    }.`,
-    "*Pool accepted*: the share of a variant's pool that scores at least the exact pool's last row",
+    "Data: the search benchmark's memories (one user reads 80%). Each variant returns the keyword",
+    `candidates (pool ${POOL}, as for 10 results) of ${r.queries} generated queries, as the user;`,
+    "latencies in ms (nearest rank, one call per query after a warm-up). _exact_ is the ranking",
+    "before migration 20261206000100 (every match ranked by ts_rank_cd, then cut), _budget_ is",
+    "`private.keyword_matches` now, _rum_ orders by a RUM index's own rank (`fts <=> query`;",
+    pg.rumBuild === null
+      ? "not run: no rum extension here)."
+      : `index built in ${pg.rumBuild.toFixed(1)} s; PostgreSQL only).`,
+    "_Pool accepted_: the share of a variant's pool that scores at least the exact pool's last row",
     "(ties count: the generated memories repeat templates, so a common query has up to 180 rows tied",
     "at the 40th score, and which of them the exact variant keeps is decided by id).",
     "",
-    markdownTable(HEADER, rows(r.results, r.queries)),
+    markdownTable(HEADER, tableRows(r.backends, r.queries)),
     "",
-    `<details><summary>Plans for "${r.slowest}" (the exact variant's slowest query)</summary>`,
+    `<details><summary>Plans on ${pg.backend}, ${pg.rows} memories, for "${pg.slowest}" (the exact variant's slowest query)</summary>`,
     "",
-    ...Object.entries(r.plans).flatMap(([variant, plans]) => [
+    ...Object.entries(pg.plans).flatMap(([variant, plans]) => [
       `${variant}:`,
       "",
       "```",
