@@ -165,7 +165,16 @@ export async function main(args: string[]): Promise<void> {
       await updateDocSection(
         values.doc,
         "tenants",
-        markdown({ command, json, machine: machineLine(machine), shape, data, tenants, buckets }),
+        markdown({
+          command,
+          json,
+          machine: machineLine(machine),
+          shape,
+          data,
+          tenants,
+          buckets,
+          plans: explained,
+        }),
       );
     } else {
       console.log("reused database: docs/benchmarks.md left alone (no load figures)");
@@ -242,6 +251,7 @@ function markdown(r: {
   data: TenantsData;
   tenants: Tenant[];
   buckets: BucketResult[];
+  plans: Record<string, string[]>;
 }): string {
   const dist = distribution(r.tenants);
   return [
@@ -280,5 +290,16 @@ function markdown(r: {
     "calls of the bucket's users.",
     "",
     markdownTable(HEADER, bucketRows(r.buckets)),
+    "",
+    ...Object.entries(r.plans).flatMap(([user, plans]) => [
+      `<details><summary>Plans of a hybrid search by the ${user} (auto_explain, buffers)</summary>`,
+      "",
+      "```",
+      ...plans.map((p) => p.trim()),
+      "```",
+      "",
+      "</details>",
+      "",
+    ]),
   ].join("\n");
 }

@@ -46,7 +46,7 @@ export async function explainSearch(
   }
   const plans = notices.stop()
     .filter((p) => /on memories|memories_\w+_idx/.test(p))
-    .map((p) => p.replace(/'\[[-0-9.,e]+\]'::vector/g, "'[…512 floats…]'::vector"));
+    .map((p) => p.replace(/'\[[-0-9.,e]+\]'::(extensions\.)?vector/g, "'[…vector…]'::vector"));
   return {
     hnsw: plans.some((p) => /Index Scan using memories_embedding_idx/.test(p)),
     gin: plans.some((p) => /Bitmap Index Scan on memories_(project_)?fts_idx/.test(p)),
