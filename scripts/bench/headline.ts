@@ -4,8 +4,9 @@
  * a process of its own, the benchmarks behind the search targets, each refreshing its own
  * section of the doc:
  *   - search  --sizes 100000 --pglite-sizes 10000  (RPC per mode, MCP/REST end to end, PGlite)
- *   - keyword                                      (keyword candidates: exact, budget, RUM)
- *   - load    --sizes 100000 --concurrency 1,32    (32 clients, req/s, CPU per request)
+ *   - keyword                                      (keyword candidates: exact, budget, RUM;
+ *                                                   PostgreSQL 100k and PGlite 10k)
+ *   - load    --backends postgres --sizes 100000 --concurrency 1,32  (32 clients, req/s, CPU)
  *   - tenants --rows 1000000                       (only with --tenants: about an hour)
  * then writes the table of headline figures, with the targets of issue #16, from their results.
  * Expect 30-40 minutes without --tenants on 2 cores.
@@ -91,7 +92,15 @@ export async function main(args: string[]): Promise<void> {
       "10000",
     );
     const keyword = await run<KeywordJson>("keyword");
-    const load = await run<LoadJson>("load", "--sizes", "100000", "--concurrency", "1,32");
+    const load = await run<LoadJson>(
+      "load",
+      "--backends",
+      "postgres",
+      "--sizes",
+      "100000",
+      "--concurrency",
+      "1,32",
+    );
     const tenants = values.tenants ? await run<TenantsJson>("tenants", "--rows", "1000000") : null;
     const machine = await machineInfo(databaseUrl);
     await updateDocSection(
