@@ -31,7 +31,11 @@ interface SearchJson {
   }[];
 }
 interface KeywordJson {
-  results: { variant: string; latency: Latency; quality: number }[];
+  backends: {
+    backend: string;
+    rows: number;
+    results: { variant: string; latency: Latency; quality: number }[];
+  }[];
 }
 interface LoadJson {
   results: {
@@ -127,8 +131,15 @@ function markdown(
   const pglite = r.search.results.find((s) => s.backend === "pglite" && s.rows === 10_000)!;
   const hybrid = pg.rpc.hybrid.p95;
   const semantic = pg.rpc.semantic.p95;
-  const budget = r.keyword.results.find((k) => k.variant === "budget")!;
-  const exact = r.keyword.results.find((k) => k.variant === "exact")!;
+  const keywordRows = r.keyword.backends.map((b) => {
+    const exact = b.results.find((k) => k.variant === "exact")!;
+    const budget = b.results.find((k) => k.variant === "budget")!;
+    return [
+      `keyword candidates p95, ${b.backend} ${b.rows}: exact → budget`,
+      `${exact.latency.p95} → ${budget.latency.p95} ms (pool accepted ${budget.quality})`,
+      "",
+    ];
+  });
   const loadRun = (transport: string) =>
     r.load.results[0].runs.find((x) => x.transport === transport && x.concurrency === 32)!;
   const rows: (string | number)[][] = [
@@ -139,11 +150,7 @@ function markdown(
     ["MCP end to end, uncached p95", `${pg.e2e.mcp.cold.p95} ms`, "≤ 45 ms"],
     ["MCP end to end, cached p95", `${pg.e2e.mcp.cached.p95} ms`, "≤ 3 ms"],
     ["PGlite 10k hybrid RPC p95", `${pglite.rpc.hybrid.p95} ms`, "≤ 15 ms"],
-    [
-      "keyword candidates p95: exact → budget",
-      `${exact.latency.p95} → ${budget.latency.p95} ms (pool accepted ${budget.quality})`,
-      "",
-    ],
+    ...keywordRows,
     ...["rest", "mcp"].map((t) => {
       const x = loadRun(t);
       return [
