@@ -152,6 +152,8 @@ async function benchBackend(
     2,
   );
   try {
+    // The keyword side never reads the vector index: without it the load skips the HNSW build.
+    await db.exec("drop index public.memories_embedding_idx");
     const data = await loadBenchData(db, rowCount);
     await db.exec(SETUP);
     const run = (tx: Queryable, variant: string, q: string) =>
