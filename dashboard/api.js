@@ -1,69 +1,26 @@
-// Signing in and calling the functions: with an API key, or with a Supabase session (email and
-// password through Supabase Auth's REST endpoint; the access token is then the bearer, and it is
-// refreshed when it expires). The session lives in localStorage.
+// The dashboard's one way to reach Code Memory: supabase-js (served by the stack itself as
+// ./vendor/supabase-js.js, no CDN). Signed in with an API key, or with a Supabase account
+// (supabase-js keeps and refreshes that session); either way every call is
+// `functions.invoke` on the functions, so pages only ever call `api.request(path, …)`.
+import { createClient, FunctionsHttpError } from "./vendor/supabase-js.js";
 
+/** What survives a reload: how to rebuild the client (supabase-js keeps its own session). */
 const STORAGE_KEY = "codememory.dashboard.session";
+/** supabase-js's storage key for the Supabase account's session. */
+const AUTH_STORAGE_KEY = "codememory.dashboard.auth";
+const CLIENT_HEADERS = { "x-client-name": "code-memory-dashboard" };
 
 /**
  * @typedef {{ mode: "key", apiBase: string, key: string }} KeySession
- * @typedef {{ mode: "supabase", apiBase: string, supabaseUrl: string, anonKey: string,
- *   accessToken: string, refreshToken: string, expiresAt: number }} SupabaseSession
+ * @typedef {{ mode: "supabase", supabaseUrl: string, anonKey: string }} SupabaseSession
  * @typedef {KeySession | SupabaseSession} Session
  */
-
-/** @returns {Session | null} */
-export function loadSession() {
-  try {
-    return JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null");
-  } catch {
-    return null;
-  }
-}
-
-/** @param {Session | null} session */
-export function saveSession(session) {
-  if (session) localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
-  else localStorage.removeItem(STORAGE_KEY);
-}
 
 const trimSlash = (url) => url.replace(/\/+$/, "");
 
 /** Functions URL when the page is served by the embedded stack itself. */
 export function defaultApiBase() {
   return location.protocol.startsWith("http") ? `${location.origin}/functions/v1` : "";
-}
-
-/** @param {string} apiBase @param {string} key @returns {KeySession} */
-export function keySession(apiBase, key) {
-  return { mode: "key", apiBase: trimSlash(apiBase), key: key.trim() };
-}
-
-/** Supabase Auth: POST /auth/v1/token?grant_type=… with the project's anon key. */
-async function authToken(supabaseUrl, anonKey, grant, body) {
-  const res = await fetch(`${trimSlash(supabaseUrl)}/auth/v1/token?grant_type=${grant}`, {
-    method: "POST",
-    headers: { apikey: anonKey, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const data = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    throw new Error(data.error_description ?? data.msg ?? `Sign-in failed (${res.status})`);
-  }
-  return data;
-}
-
-/** @returns {Promise<SupabaseSession>} */
-export async function passwordSession(supabaseUrl, anonKey, email, password) {
-  const t = await authToken(supabaseUrl, anonKey, "password", { email, password });
-  return {
-    mode: "supabase",
-    apiBase: `${trimSlash(supabaseUrl)}/functions/v1`,
-    supabaseUrl: trimSlash(supabaseUrl),
-    anonKey,
-    accessToken: t.access_token,
-    refreshToken: t.refresh_token,
-    expiresAt: Date.now() + t.expires_in * 1000,
-  };
 }
 
 export class ApiError extends Error {
@@ -76,46 +33,96 @@ export class ApiError extends Error {
 
 /** Calls the functions as the signed-in user. */
 export class Api {
-  /** @param {Session} session @param {(s: Session) => void} onRefresh */
-  constructor(session, onRefresh) {
+  /** @param {Session} session @param {import("./vendor/supabase-js.js").SupabaseClient} client */
+  constructor(session, client) {
     this.session = session;
-    this.onRefresh = onRefresh;
+    this.client = client;
   }
 
-  async #bearer() {
-    const s = this.session;
-    if (s.mode === "key") return s.key;
-    if (Date.now() > s.expiresAt - 60_000) {
-      const t = await authToken(s.supabaseUrl, s.anonKey, "refresh_token", {
-        refresh_token: s.refreshToken,
-      });
-      this.session = {
-        ...s,
-        accessToken: t.access_token,
-        refreshToken: t.refresh_token,
-        expiresAt: Date.now() + t.expires_in * 1000,
-      };
-      this.onRefresh(this.session);
-    }
-    return /** @type {SupabaseSession} */ (this.session).accessToken;
-  }
-
-  /** @param {string} path e.g. "/analytics/insights?days=30" @param {unknown} [body] */
-  async request(path, body) {
-    const headers = {
-      authorization: `Bearer ${await this.#bearer()}`,
-      "x-client-name": "code-memory-dashboard",
-    };
-    if (body !== undefined) headers["content-type"] = "application/json";
-    const res = await fetch(`${this.session.apiBase}${path}`, {
-      method: body === undefined ? "GET" : "POST",
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+  /**
+   * `path` is a function and its route, e.g. "analytics/insights?days=30" or
+   * "memories/search"; a body makes it a POST (or pass the method).
+   * @param {string} path @param {unknown} [body] @param {string} [method]
+   */
+  async request(path, body, method = body === undefined ? "GET" : "POST") {
+    const { data, error } = await this.client.functions.invoke(path.replace(/^\/+/, ""), {
+      method,
+      body,
     });
-    const data = await res.json().catch(() => ({}));
-    if (!res.ok) {
-      throw new ApiError(res.status, data.error?.message ?? `Request failed (${res.status})`);
-    }
+    if (error) throw await apiError(error);
     return data;
   }
+
+  /** Forgets the session here (and ends a Supabase account's session at Supabase Auth). */
+  async signOut() {
+    if (this.session.mode === "supabase") await this.client.auth.signOut().catch(() => {});
+    localStorage.removeItem(STORAGE_KEY);
+  }
+}
+
+/** The function's `{ error: { message } }` and status, from supabase-js's error. */
+async function apiError(error) {
+  if (error instanceof FunctionsHttpError) {
+    const res = /** @type {Response} */ (error.context);
+    const data = await res.json().catch(() => ({}));
+    return new ApiError(res.status, data.error?.message ?? `Request failed (${res.status})`);
+  }
+  return new ApiError(0, error.message ?? String(error));
+}
+
+/** Functions URL → project URL (supabase-js adds /functions/v1 itself). */
+const projectUrl = (apiBase) => trimSlash(apiBase).replace(/\/functions\/v1$/, "");
+
+/** @param {Session} session */
+function clientFor(session) {
+  if (session.mode === "key") {
+    // The API key is the bearer of every call; there is no Supabase Auth session to keep.
+    return createClient(projectUrl(session.apiBase), session.key, {
+      auth: { persistSession: false, autoRefreshToken: false, detectSessionInUrl: false },
+      global: { headers: CLIENT_HEADERS },
+    });
+  }
+  return createClient(session.supabaseUrl, session.anonKey, {
+    auth: { storageKey: AUTH_STORAGE_KEY, persistSession: true, autoRefreshToken: true },
+    global: { headers: CLIENT_HEADERS },
+  });
+}
+
+/** @param {string} apiBase @param {string} key */
+export function signInWithKey(apiBase, key) {
+  /** @type {KeySession} */
+  const session = { mode: "key", apiBase: trimSlash(apiBase), key: key.trim() };
+  localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  return new Api(session, clientFor(session));
+}
+
+/** Email and password at Supabase Auth; supabase-js then holds and refreshes the session. */
+export async function signInWithPassword(supabaseUrl, anonKey, email, password) {
+  /** @type {SupabaseSession} */
+  const session = { mode: "supabase", supabaseUrl: trimSlash(supabaseUrl), anonKey };
+  const client = clientFor(session);
+  const { error } = await client.auth.signInWithPassword({ email, password });
+  if (error) throw new ApiError(error.status ?? 400, error.message);
+  localStorage.setItem(STORAGE_KEY, JSON.stringify(session));
+  return new Api(session, client);
+}
+
+/** The session of an earlier visit, if it is still there; else null. */
+export async function restoreSession() {
+  let session;
+  try {
+    session = JSON.parse(localStorage.getItem(STORAGE_KEY) ?? "null");
+  } catch {
+    session = null;
+  }
+  if (!session) return null;
+  const api = new Api(session, clientFor(session));
+  if (session.mode === "supabase") {
+    const { data } = await api.client.auth.getSession();
+    if (!data.session) {
+      localStorage.removeItem(STORAGE_KEY);
+      return null;
+    }
+  }
+  return api;
 }

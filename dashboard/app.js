@@ -1,13 +1,11 @@
 // The dashboard: signs in, loads GET /analytics/insights and the project list, draws the
 // numbers, charts, lists and suggestions, and lists or searches memories.
 import {
-  Api,
   ApiError,
   defaultApiBase,
-  keySession,
-  loadSession,
-  passwordSession,
-  saveSession,
+  restoreSession,
+  signInWithKey,
+  signInWithPassword,
 } from "./api.js";
 import { barChart, lineChart } from "./charts.js";
 
@@ -21,7 +19,7 @@ const COLORS = {
   p95: "#a855f7",
 };
 
-/** @type {Api | null} */
+/** @type {import("./api.js").Api | null} */
 let api = null;
 let insights = null;
 
@@ -70,12 +68,14 @@ function selectTab(tab) {
   }
 }
 
-async function start(session) {
-  api = new Api(session, saveSession);
+/** @param {import("./api.js").Api} signedIn */
+async function start(signedIn) {
+  api = signedIn;
   try {
     await loadProjects();
   } catch (err) {
-    saveSession(null);
+    await api.signOut();
+    api = null;
     showSignIn(
       err instanceof ApiError && err.status === 401
         ? "That key or account was not accepted."
@@ -83,7 +83,6 @@ async function start(session) {
     );
     return;
   }
-  saveSession(api.session);
   $("sign-in").hidden = true;
   $("app").hidden = false;
   $("controls").hidden = false;
@@ -93,7 +92,7 @@ async function start(session) {
 // --- Data -----------------------------------------------------------------------------------
 
 async function loadProjects() {
-  const { projects } = await api.request("/memories/projects");
+  const { projects } = await api.request("memories/projects");
   const select = /** @type {HTMLSelectElement} */ ($("project"));
   select.replaceChildren(new Option("All my activity", ""));
   for (const p of projects) select.append(new Option(`${p.name} (${p.slug})`, p.id));
@@ -106,7 +105,7 @@ async function refresh() {
   if (project) params.set("project", project);
   $("status").textContent = "Loading…";
   try {
-    insights = await api.request(`/analytics/insights?${params}`);
+    insights = await api.request(`analytics/insights?${params}`);
     render();
   } catch (err) {
     $("status").textContent = `Could not load insights: ${err.message}`;
@@ -247,11 +246,11 @@ async function loadMemories(query) {
   try {
     if (query) {
       const body = project ? { query, project, limit: 20 } : { query, limit: 20 };
-      items = (await api.request("/memories/search", body)).results;
+      items = (await api.request("memories/search", body)).results;
     } else {
       const params = new URLSearchParams({ limit: "20" });
       if (project) params.set("project", project);
-      items = (await api.request(`/memories?${params}`)).memories;
+      items = (await api.request(`memories?${params}`)).memories;
     }
   } catch (err) {
     list.replaceChildren(node("li", `Could not load memories: ${err.message}`, "none"));
@@ -276,27 +275,28 @@ for (const b of document.querySelectorAll("[data-tab]")) {
 $("key-form").addEventListener("submit", (e) => {
   e.preventDefault();
   const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
-  void start(keySession(String(f.get("apiBase")), String(f.get("key"))));
+  void start(signInWithKey(String(f.get("apiBase")), String(f.get("key"))));
 });
 
 $("supabase-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   const f = new FormData(/** @type {HTMLFormElement} */ (e.target));
   try {
-    const session = await passwordSession(
-      String(f.get("supabaseUrl")),
-      String(f.get("anonKey")),
-      String(f.get("email")),
-      String(f.get("password")),
+    await start(
+      await signInWithPassword(
+        String(f.get("supabaseUrl")),
+        String(f.get("anonKey")),
+        String(f.get("email")),
+        String(f.get("password")),
+      ),
     );
-    await start(session);
   } catch (err) {
     $("sign-in-error").textContent = err.message;
   }
 });
 
-$("sign-out").addEventListener("click", () => {
-  saveSession(null);
+$("sign-out").addEventListener("click", async () => {
+  await api?.signOut();
   api = null;
   insights = null;
   showSignIn();
@@ -316,6 +316,6 @@ addEventListener("resize", () => {
   resizeTimer = setTimeout(drawCharts, 150);
 });
 
-const saved = loadSession();
-if (saved) void start(saved);
+const restored = await restoreSession().catch(() => null);
+if (restored) void start(restored);
 else showSignIn();

@@ -1,16 +1,35 @@
 // `deno task deploy --project-ref <ref> [--dry-run] [--yes]`: puts Code Memory on a Supabase
-// project with the Supabase CLI — link, function secrets, Vault entries for the embedding
-// webhook, migrations, then every function in supabase/config.toml. Every step is idempotent:
-// after a failure, fix the cause and run it again.
+// project with the Supabase CLI. First it bundles every function in supabase/config.toml,
+// measures the bundles and refuses to go on if one is over its budget (--dry-run too); then
+// link, function secrets, Vault entries for the embedding webhook, migrations, and the bundles.
+// Every step is idempotent: after a failure, fix the cause and run it again.
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { parseArgs, parseEnv } from "node:util";
 import { loadConfig } from "../shared/config.ts";
+import {
+  type Artifact,
+  budgetProblem,
+  BUDGETS,
+  BUILD_DIR,
+  buildArtifact,
+  kb,
+  mb,
+} from "./deploy/artifact.ts";
+import { denoInfoSize, functionGraph } from "./deploy/graph.ts";
 import { FILE_PLACEHOLDER, planDeploy, type Step } from "./deploy/plan.ts";
-import { readSupabaseConfig, REPO_ROOT, SUPABASE_CLI_VERSION } from "./deploy/supabase_config.ts";
+import {
+  bundledConfigToml,
+  readSupabaseConfig,
+  REPO_ROOT,
+  SUPABASE_CLI_VERSION,
+  type SupabaseConfig,
+} from "./deploy/supabase_config.ts";
+import { textTable } from "./lib/tables.ts";
 import { runMain } from "./lib/run_main.ts";
 
-const USAGE = "usage: deno task deploy --project-ref <ref> [--dry-run] [--yes] [--env-file .env]";
+const USAGE = "usage: deno task deploy --project-ref <ref> [--dry-run] [--yes] " +
+  "[--env-file .env] [--build-dir .build/deploy]";
 
 /** `SUPABASE_CLI="supabase"` uses an installed CLI; by default the pinned one via npx. */
 function cliCommand(env: Record<string, string | undefined>): string[] {
@@ -54,6 +73,7 @@ async function main(argv: string[]): Promise<number> {
       "dry-run": { type: "boolean", default: false },
       yes: { type: "boolean", default: false },
       "env-file": { type: "string", default: join(REPO_ROOT, ".env") },
+      "build-dir": { type: "string", default: BUILD_DIR },
       help: { type: "boolean", default: false },
     },
   });
@@ -74,18 +94,16 @@ async function main(argv: string[]): Promise<number> {
       console.error(`WEBHOOK_SECRET=${webhookSecret}`);
     }
   }
-  const { functions } = await readSupabaseConfig();
-  const missing = functions.filter((f) => !existsSync(f.entrypointPath)).map((f) => f.entrypoint);
-  if (missing.length) {
-    const message = `supabase/config.toml names code that does not exist: ${missing.join(", ")}`;
-    if (!values["dry-run"]) throw new Error(message);
-    console.error(`warning: ${message}`);
-  }
+  const projectRef = values["project-ref"] ?? env.SUPABASE_PROJECT_REF ?? "";
+  const buildDir = resolve(values["build-dir"]);
+  const config = await readSupabaseConfig();
+  await buildBundles(config, buildDir);
   const steps = planDeploy({
-    projectRef: values["project-ref"] ?? env.SUPABASE_PROJECT_REF ?? "",
+    projectRef,
     env,
     webhookSecret,
-    functions: functions.map((f) => f.name),
+    functions: config.functions.map((f) => f.name),
+    functionsWorkdir: relative(REPO_ROOT, buildDir),
     yes: values.yes,
   });
   const cli = cliCommand(env);
@@ -98,6 +116,47 @@ async function main(argv: string[]): Promise<number> {
   }
   if (values["dry-run"]) console.log("\nDry run: nothing was executed.");
   return 0;
+}
+
+/**
+ * Bundles every function into buildDir (a Supabase workdir with its own config.toml), prints
+ * their sizes and throws, naming the largest modules, when one is over its budget.
+ */
+async function buildBundles(config: SupabaseConfig, buildDir: string): Promise<Artifact[]> {
+  const missing = config.functions.filter((f) => !existsSync(f.entrypointPath));
+  if (missing.length) {
+    throw new Error(
+      `supabase/config.toml names code that does not exist: ${
+        missing.map((f) => f.entrypoint).join(", ")
+      }`,
+    );
+  }
+  await Deno.remove(buildDir, { recursive: true }).catch(() => {});
+  console.log(
+    `Bundling ${config.functions.length} functions into ${relative(REPO_ROOT, buildDir)}/`,
+  );
+  const rows: string[][] = [];
+  const artifacts: Artifact[] = [];
+  for (const fn of config.functions) {
+    const artifact = await buildArtifact(fn, buildDir);
+    const budget = (BUDGETS as Record<string, { bytes: number; gzipBytes: number }>)[fn.name];
+    const graph = await functionGraph(fn.entrypointPath);
+    artifacts.push(artifact);
+    rows.push([
+      fn.name,
+      mb(artifact.bytes),
+      kb(artifact.gzipBytes),
+      budget ? `${mb(budget.bytes)} / ${kb(budget.gzipBytes)}` : "none",
+      denoInfoSize(graph.totalBytes),
+    ]);
+  }
+  console.log(
+    textTable(["function", "bundle", "gzipped", "budget", "deno info (source graph)"], rows),
+  );
+  const problems = artifacts.flatMap((a) => budgetProblem(a) ?? []);
+  if (problems.length) throw new Error(`not deploying:\n${problems.join("\n")}`);
+  await Deno.writeTextFile(join(buildDir, "supabase", "config.toml"), bundledConfigToml(config));
+  return artifacts;
 }
 
 if (import.meta.main) await runMain(main, USAGE);

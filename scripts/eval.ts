@@ -5,7 +5,7 @@
  * to bench-results/eval-<timestamp>.json. Format and metrics: eval/README.md.
  */
 import { parseEvalArgs, USAGE } from "./eval/args.ts";
-import { mainTable, sweepTable, typeTable } from "./eval/report.ts";
+import { floorTable, mainTable, sweepTable, typeTable } from "./eval/report.ts";
 import { runEval } from "./eval/run.ts";
 
 async function main(): Promise<number> {
@@ -26,10 +26,20 @@ async function main(): Promise<number> {
     `${n} ${type} (word overlap with the answer ${(data.lexical_overlap[type] ?? 0).toFixed(2)})`
   );
   console.log(`\n${data.memories} memories, ${data.queries} queries: ${types.join(", ")}`);
-  console.log(`top ${result.match_count}, ${result.backend}; defaults rrf_k 60, weights 1:1\n`);
+  console.log(
+    `top ${result.match_count}, ${result.backend}; defaults rrf_k 10, weights 1:5, coverage power 1\n`,
+  );
   console.log(mainTable(result.runs));
   console.log(`\n${typeTable(result.runs)}`);
   if (result.sweep.length) console.log(`\nHybrid sweep\n${sweepTable(result.sweep)}`);
+  if (result.floors.length) console.log(`\nRelevance floor\n${floorTable(result.floors)}`);
+  if (result.ingest) console.log(`\nIngest through the REST API\n${JSON.stringify(result.ingest)}`);
+  for (const p of result.providers) {
+    const q = p.query_embedding_ms;
+    console.log(
+      `query embedding, ${p.model}: p50 ${q.p50.toFixed(1)} ms, p95 ${q.p95.toFixed(1)} ms`,
+    );
+  }
   for (const s of result.skipped_providers) console.log(`\nskipped ${s.name}: ${s.reason}`);
 
   await Deno.mkdir(args.out, { recursive: true });

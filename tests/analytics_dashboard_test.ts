@@ -1,7 +1,9 @@
 /**
  * The dashboard in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core):
- * served by a test stack with a seeded history, signed in with an API key, the numbers and
- * charts must match the data. Saves bench-results/dashboard.png.
+ * served by a test stack with a seeded history, signed in with an API key and then with a
+ * Supabase account (supabase-js against the stack's Supabase Auth stand-in), the numbers and
+ * charts must match the data, and every call goes through supabase-js's functions.invoke.
+ * Saves bench-results/dashboard.png.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -17,6 +19,7 @@ import {
 import { testEachBackend } from "./helpers/db.ts";
 import { call, createProject, MEMORIES, saveMemory } from "./helpers/foundation.ts";
 import { setEmbedding, unitVector } from "./helpers/search.ts";
+import { TEST_JWT_SECRET } from "./helpers/jwt.ts";
 import { type TestStack, type TestUser, withStack } from "./helpers/stack.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -104,91 +107,144 @@ async function seed(stack: TestStack): Promise<{ user: TestUser; searches: numbe
 }
 
 testEachBackend("dashboard: signs in with a key and shows the seeded numbers", async (backend) => {
-  await withStack(backend, async (stack) => {
-    const { user, searches } = await seed(stack);
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      // A fresh profile every launch; no background traffic (the network is closed).
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    try {
-      const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
-      const problems: string[] = [];
-      page.on("pageerror", (err) => problems.push(err.message));
-      page.on("console", (msg) => msg.type() === "error" && problems.push(msg.text()));
+  await withStack(
+    backend,
+    async (stack) => {
+      const { user, searches } = await seed(stack);
+      const browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        // A fresh profile every launch; no background traffic (the network is closed).
+        args: [
+          "--headless",
+          "--no-sandbox",
+          "--disable-gpu",
+          "--disable-quic",
+          "--no-first-run",
+          "--disable-background-networking",
+          "--disable-component-update",
+          "--disable-sync",
+        ],
+      });
+      try {
+        const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
+        const problems: string[] = [];
+        page.on("pageerror", (err) => problems.push(err.message));
+        page.on("console", (msg) => msg.type() === "error" && problems.push(msg.text()));
 
-      const res = await page.goto(`${stack.url}/dashboard`);
-      assert.equal(res?.status(), 200);
-      assert.match(res!.headers()["content-type"], /text\/html/);
-      await page.fill("#key-form input[name=key]", user.key);
-      assert.equal(
-        await page.inputValue("#key-form input[name=apiBase]"),
-        `${stack.url}/functions/v1`,
-      );
-      await page.click("#key-form button[type=submit]");
-      // (Locators, not waitForFunction strings: the page's CSP forbids eval, as it should.)
-      await page.locator("#kpi-searches", { hasNotText: "–" }).waitFor();
+        // Every call to the functions is supabase-js's (its x-client-info header).
+        const calls: { url: string; clientInfo?: string; bearer?: string }[] = [];
+        page.on("request", (r) => {
+          if (!r.url().includes("/functions/v1/")) return;
+          const h = r.headers();
+          calls.push({
+            url: r.url(),
+            clientInfo: h["x-client-info"],
+            bearer: h["authorization"]?.replace(/^Bearer /, ""),
+          });
+        });
 
-      assert.equal(await page.textContent("#kpi-searches"), searches.toLocaleString("en"));
-      assert.match((await page.textContent("#kpi-latency"))!, /^\d+(\.\d)? \/ \d+(\.\d)?$/);
-      assert.match((await page.textContent("#kpi-hit-rate"))!, /^\d+(\.\d)?%$/);
-      assert.equal(await page.textContent("#kpi-writes"), String(MEMORIES_TO_SAVE.length));
-      // One bar per day with searches (found and/or empty), 30 days on the axis.
-      const barDays = await page.$$eval(
-        "#chart-searches rect.bar",
-        (rects) => new Set(rects.map((r) => r.getAttribute("data-day"))).size,
-      );
-      assert.equal(barDays, HISTORY_DAYS);
-      const barTotal = await page.$$eval(
-        "#chart-searches rect.bar",
-        (rects) => rects.reduce((sum, r) => sum + Number(r.getAttribute("data-value")), 0),
-      );
-      assert.equal(barTotal, searches);
-      assert.ok(await page.locator("#chart-latency path.line-latency_p95_ms").count() === 1);
-      assert.ok(await page.locator("#chart-rates circle.dot-hit_rate").count() >= HISTORY_DAYS);
+        const res = await page.goto(`${stack.url}/dashboard`);
+        assert.equal(res?.status(), 200);
+        assert.match(res!.headers()["content-type"], /text\/html/);
+        await page.fill("#key-form input[name=key]", user.key);
+        assert.equal(
+          await page.inputValue("#key-form input[name=apiBase]"),
+          `${stack.url}/functions/v1`,
+        );
+        await page.click("#key-form button[type=submit]");
+        // (Locators, not waitForFunction strings: the page's CSP forbids eval, as it should.)
+        await page.locator("#kpi-searches", { hasNotText: "–" }).waitFor();
 
-      assert.ok(await page.locator("#top-queries tbody tr").count() >= 5);
-      assert.match((await page.textContent("#sugg-zero"))!, /kubernetes helm/i);
-      assert.match((await page.textContent("#sugg-stale"))!, /Old convention/);
-      assert.match((await page.textContent("#sugg-dupes"))!, /Cache query embeddings/);
-      await page.locator("#memory-list li:not(.none)").first().waitFor();
-      assert.equal(await page.locator("#memory-list li").count(), MEMORIES_TO_SAVE.length);
+        assert.equal(await page.textContent("#kpi-searches"), searches.toLocaleString("en"));
+        assert.match((await page.textContent("#kpi-latency"))!, /^\d+(\.\d)? \/ \d+(\.\d)?$/);
+        assert.match((await page.textContent("#kpi-hit-rate"))!, /^\d+(\.\d)?%$/);
+        assert.equal(await page.textContent("#kpi-writes"), String(MEMORIES_TO_SAVE.length));
+        // One bar per day with searches (found and/or empty), 30 days on the axis.
+        const barDays = await page.$$eval(
+          "#chart-searches rect.bar",
+          (rects) => new Set(rects.map((r) => r.getAttribute("data-day"))).size,
+        );
+        assert.equal(barDays, HISTORY_DAYS);
+        const barTotal = await page.$$eval(
+          "#chart-searches rect.bar",
+          (rects) => rects.reduce((sum, r) => sum + Number(r.getAttribute("data-value")), 0),
+        );
+        assert.equal(barTotal, searches);
+        assert.ok(await page.locator("#chart-latency path.line-latency_p95_ms").count() === 1);
+        assert.ok(await page.locator("#chart-rates circle.dot-hit_rate").count() >= HISTORY_DAYS);
 
-      if (backend === "pglite") {
-        await Deno.mkdir(new URL(".", SCREENSHOT), { recursive: true });
-        await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
-        console.log(`dashboard screenshot: ${SCREENSHOT.pathname}`);
+        assert.ok(await page.locator("#top-queries tbody tr").count() >= 5);
+        assert.match((await page.textContent("#sugg-zero"))!, /kubernetes helm/i);
+        assert.match((await page.textContent("#sugg-stale"))!, /Old convention/);
+        assert.match((await page.textContent("#sugg-dupes"))!, /Cache query embeddings/);
+        await page.locator("#memory-list li:not(.none)").first().waitFor();
+        assert.equal(await page.locator("#memory-list li").count(), MEMORIES_TO_SAVE.length);
+
+        if (backend === "pglite") {
+          await Deno.mkdir(new URL(".", SCREENSHOT), { recursive: true });
+          await page.screenshot({ path: SCREENSHOT.pathname, fullPage: true });
+          console.log(`dashboard screenshot: ${SCREENSHOT.pathname}`);
+        }
+
+        // Searching the memories goes through POST /memories/search.
+        await page.fill("#memory-search input[name=q]", "pgvector build");
+        const [searched] = await Promise.all([
+          page.waitForResponse((r) => r.url().endsWith("/functions/v1/memories/search")),
+          page.click("#memory-search button"),
+        ]);
+        assert.equal(searched.status(), 200);
+        await page.locator("#memory-list li").first().filter({ hasText: "CI is slow" }).waitFor();
+
+        // The session survives a reload (localStorage); signing out forgets it.
+        await page.reload();
+        await page.locator("#kpi-searches", { hasNotText: "–" }).waitFor();
+        await page.click("#sign-out");
+        await page.locator("#sign-in").waitFor({ state: "visible" }); // after the sign-out's request
+        assert.equal(await page.evaluate(() => localStorage.length), 0);
+        assert.ok(calls.length > 0);
+        for (const call of calls) {
+          assert.match(call.clientInfo ?? "", /^supabase-js\/\d/, call.url);
+          assert.equal(call.bearer, user.key, call.url);
+        }
+
+        // A Supabase account: supabase-js signs in at /auth/v1 and sends its access token.
+        const password = "correct horse battery staple";
+        await stack.auth!.createUser(user.email, password);
+        calls.length = 0;
+        await page.click("[data-tab=supabase]");
+        await page.fill("#supabase-form input[name=supabaseUrl]", stack.url);
+        await page.fill("#supabase-form input[name=anonKey]", "local-anon-key");
+        await page.fill("#supabase-form input[name=email]", user.email);
+        await page.fill("#supabase-form input[name=password]", "wrong password");
+        const before = problems.length;
+        await page.click("#supabase-form button[type=submit]");
+        await page.locator("#sign-in-error", { hasText: "Invalid login credentials" }).waitFor();
+        // Chromium logs the refused sign-in's 400 itself; nothing else went wrong.
+        assert.deepEqual(problems.splice(before), [
+          "Failed to load resource: the server responded with a status of 400 (Bad Request)",
+        ]);
+        await page.fill("#supabase-form input[name=password]", password);
+        await page.click("#supabase-form button[type=submit]");
+        await page.locator("#kpi-searches", { hasText: searches.toLocaleString("en") }).waitFor();
+        assert.ok(calls.length > 0);
+        for (const call of calls) {
+          assert.match(call.clientInfo ?? "", /^supabase-js\/\d/, call.url);
+          assert.match(call.bearer ?? "", /^eyJ[\w-]+\.[\w-]+\.[\w-]+$/, `a JWT: ${call.url}`);
+        }
+        // supabase-js keeps the session across a reload; signing out ends it.
+        await page.reload();
+        await page.locator("#kpi-searches", { hasText: searches.toLocaleString("en") }).waitFor();
+        await page.click("#sign-out");
+        await page.locator("#sign-in").waitFor({ state: "visible" }); // after the sign-out's request
+        assert.equal(await page.evaluate(() => localStorage.length), 0);
+        assert.deepEqual(problems, []);
+      } finally {
+        await browser.close();
       }
-
-      // Searching the memories goes through POST /memories/search.
-      await page.fill("#memory-search input[name=q]", "pgvector build");
-      const [searched] = await Promise.all([
-        page.waitForResponse((r) => r.url().endsWith("/functions/v1/memories/search")),
-        page.click("#memory-search button"),
-      ]);
-      assert.equal(searched.status(), 200);
-      await page.locator("#memory-list li").first().filter({ hasText: "CI is slow" }).waitFor();
-
-      // The session survives a reload (localStorage); signing out forgets it.
-      await page.reload();
-      await page.locator("#kpi-searches", { hasNotText: "–" }).waitFor();
-      await page.click("#sign-out");
-      assert.equal(await page.isVisible("#sign-in"), true);
-      assert.equal(await page.evaluate(() => localStorage.length), 0);
-      assert.deepEqual(problems, []);
-    } finally {
-      await browser.close();
-    }
-  });
+    },
+    { SUPABASE_JWT_SECRET: TEST_JWT_SECRET },
+    { authStandIn: true },
+  );
 }, { ignore: !existsSync(CHROMIUM), sanitizeResources: false, sanitizeOps: false });
 
 Deno.test("dashboard: static files with their types; nothing outside the folder", async () => {

@@ -34,13 +34,23 @@ Deno.test("deploy plan: link, secrets, vault, migrations, then each function", (
     },
     webhookSecret: "whsec",
     functions: FUNCTIONS,
+    functionsWorkdir: ".build/deploy",
   });
   assert.deepEqual(steps.map((s) => s.args), [
     ["link", "--project-ref", REF],
     ["secrets", "set", "--env-file", FILE_PLACEHOLDER],
     ["db", "query", "--remote", "--file", FILE_PLACEHOLDER],
     ["db", "push", "--remote"],
-    ...FUNCTIONS.map((f) => ["functions", "deploy", f, "--use-api"]),
+    // The bundles' own workdir (built and measured first), not the linked repository.
+    ...FUNCTIONS.map((f) => [
+      "functions",
+      "deploy",
+      f,
+      "--use-api",
+      "--workdir",
+      ".build/deploy",
+      `--remote=${REF}`,
+    ]),
   ]);
   // Secrets only in files: never in arguments, which `ps` and logs show.
   assert.ok(steps.every((s) => !s.args.join(" ").includes("sk-test")));
@@ -66,6 +76,7 @@ Deno.test("deploy plan: link, secrets, vault, migrations, then each function", (
         env: { ANALYTICS_RETENTION_DAYS: "ninety" },
         webhookSecret: "s",
         functions: [],
+        functionsWorkdir: ".",
       }),
     /ANALYTICS_RETENTION_DAYS must be a whole number of days/,
   );
@@ -77,45 +88,23 @@ Deno.test("deploy plan: --yes reaches every command; a bad project ref is refuse
     env: {},
     webhookSecret: "s",
     functions: ["mcp"],
+    functionsWorkdir: ".",
     yes: true,
   });
   assert.ok(steps.every((s) => s.args.at(-1) === "--yes"));
   for (const ref of ["", "short", "ABCDEFGHIJKLMNOPQRST", `${REF}x`]) {
     assert.throws(
-      () => planDeploy({ projectRef: ref, env: {}, webhookSecret: "s", functions: [] }),
+      () =>
+        planDeploy({
+          projectRef: ref,
+          env: {},
+          webhookSecret: "s",
+          functions: [],
+          functionsWorkdir: ".",
+        }),
       /20 lowercase letters/,
     );
   }
-});
-
-Deno.test("deploy --dry-run prints the commands and runs nothing", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "scripts/deploy.ts",
-      "--dry-run",
-      "--project-ref",
-      REF,
-      "--env-file",
-      "/nonexistent",
-    ],
-    cwd: REPO_ROOT,
-    // A CLI that would fail loudly if anything were executed.
-    env: { OPENAI_API_KEY: "sk-secret-value", SUPABASE_CLI: "false", NO_COLOR: "1" },
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout);
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  assert.match(stdout, new RegExp(`\\$ false link --project-ref ${REF}`));
-  assert.match(stdout, /\$ false secrets set --env-file <secrets\.env>/);
-  assert.match(
-    stdout,
-    /secrets\.env: PUBLIC_URL, WEBHOOK_SECRET, OPENAI_API_KEY \(values not shown\)/,
-  );
-  assert.match(stdout, /\$ false db push --remote/);
-  for (const f of FUNCTIONS) assert.match(stdout, new RegExp(`functions deploy ${f} --use-api`));
-  assert.match(stdout, /Dry run: nothing was executed/);
-  assert.doesNotMatch(stdout, /sk-secret-value/);
 });
 
 Deno.test("vault SQL creates the webhook's secrets, then updates them in place", async () => {

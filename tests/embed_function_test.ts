@@ -88,7 +88,7 @@ testEachBackend(
       assert.deepEqual(res.body.embedded, [id]);
       const after = await embeddingState(db, id);
       assert.equal(after.status, "ready");
-      assert.equal(after.model, "hash-v1");
+      assert.equal(after.model, "hash-v2");
       assert.ok(after.embeddedAt);
       const [expected] = await hash.embed([
         embeddingText({ title: "HNSW", content: "Use pgvector's HNSW index for cosine search" }),
@@ -168,7 +168,7 @@ testEachBackend(
       // A provider during whose work the user edits the memory.
       const racing: EmbeddingProvider = {
         name: "hash",
-        model: "hash-v1",
+        model: "hash-v2",
         semantic: false,
         async embed(texts) {
           await asUser(

@@ -17,7 +17,7 @@ import { startNetRelay } from "../scripts/dev/pg_net/relay.ts";
 import { ensureWebhookSecret } from "../scripts/local/embed_pipeline.ts";
 import { deleteSettingIf, ownEmbedUrlKey, setSetting } from "../scripts/local/settings.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
-import { assertSameVector, embeddingState, newWriter } from "./helpers/embed.ts";
+import { assertSameVector, embeddingState, newWriter, waitForEmbeddings } from "./helpers/embed.ts";
 import { fakeVector, startFakeOpenAI } from "./helpers/fake_openai.ts";
 import { type TestStack, withStack } from "./helpers/stack.ts";
 import { waitFor } from "./helpers/wait.ts";
@@ -183,7 +183,7 @@ testEachBackend(
     withStack(backend, async (stack) => {
       const { user, id } = await saveOverRest(stack, "Rotate the signing keys yearly", "Keys");
       const first = await waitReady(stack.db, id);
-      assert.equal(first.model, "hash-v1");
+      assert.equal(first.model, "hash-v2");
       assert.equal(first.attempts, 0);
       assert.equal(first.error, null);
       assert.ok(first.embeddedAt);
@@ -286,7 +286,7 @@ testEachBackend(
         const ready = await waitReady(stack.db, id, "the sweep's embedding");
         assert.equal(ready.model, "openai/text-embedding-3-small");
         assert.equal(ready.error, null);
-        assertSameVector(ready.vector, toColumnVector(fakeVector(text, 512)));
+        assertSameVector(ready.vector, toColumnVector(fakeVector(text, 384)));
         const [{ swept }] = await stack.db.query<{ swept: boolean }>(
           "select embedding_requested_at is not null as swept from memories where id = $1",
           [id],
@@ -296,7 +296,7 @@ testEachBackend(
         assert.ok(sent.length >= 2, "tried while down, then again");
         for (const r of sent) {
           assert.equal(r.body.model, "text-embedding-3-small");
-          assert.equal(r.body.dimensions, 512);
+          assert.equal(r.body.dimensions, 384);
           assert.equal(r.body.encoding_format, "float");
         }
       },
@@ -325,16 +325,50 @@ testEachBackend("webhook: a multi-row insert is one webhook and one provider req
     const [request] = requests;
     assert.equal(request.path, "/v1/embeddings");
     assert.equal(request.body.model, "text-embedding-3-small");
-    assert.equal(request.body.dimensions, 512);
+    assert.equal(request.body.dimensions, 384);
     assert.deepEqual([...request.body.input!].sort(), [...texts].sort());
 
     for (const [i, id] of ids.entries()) {
       const state = await embeddingState(stack.db, id);
       assert.equal(state.model, "openai/text-embedding-3-small");
-      assertSameVector(state.vector, toColumnVector(fakeVector(texts[i], 512)));
+      assertSameVector(state.vector, toColumnVector(fakeVector(texts[i], 384)));
     }
     const answers = await responsesAbout(stack.db, ids[0], 1);
     assert.equal(answers.length, 1, "one webhook");
     assert.deepEqual([...JSON.parse(answers[0].content!).embedded].sort(), [...ids].sort());
   }, env);
 });
+
+testEachBackend(
+  "sweep: a backlog is worked off batch after batch, not one batch per interval",
+  async (
+    backend,
+  ) => {
+    const db = await openTestDb(backend);
+    const writer = await newWriter(db);
+    try {
+      // Twelve rows waiting without a webhook (as after a re-embedding migration).
+      const ids = await writer.insertMany(
+        Array.from({ length: 12 }, (_, i) => `Backlog item ${i} ${crypto.randomUUID()}`),
+      );
+      await db.query(
+        "update public.memories set embedding_status = 'pending' where id = any($1::uuid[])",
+        [ids],
+      );
+      // Five rows a sweep, and the next timer tick ten minutes away: only catching up in a loop
+      // embeds all twelve within the wait below.
+      const sweep = { batchSize: 5, intervalMs: 600_000, pendingAfterMs: 0 };
+      await withStack(
+        backend,
+        async (stack) => {
+          await waitForEmbeddings(stack.db, ids);
+        },
+        undefined,
+        { db, embed: { sweep } },
+      );
+    } finally {
+      await db.query("delete from auth.users where id = $1", [writer.userId]);
+      await db.close();
+    }
+  },
+);

@@ -8,15 +8,13 @@ import {
   HashEmbeddingProvider,
   normalize,
   OpenAIEmbeddingProvider,
-  padTo512,
+  padToColumn,
   parseProviderName,
   SupabaseEmbeddingProvider,
 } from "../shared/embeddings/index.ts";
 import { tokenize } from "../shared/embeddings/hash.ts";
-import { loadUseLite, LocalEmbeddingProvider } from "../scripts/local/embeddings/use_lite.ts";
-import { LOCAL_PROVIDERS } from "../scripts/local/embeddings/index.ts";
 import { MAX_INPUT_CHARS, truncateForOpenAI } from "../shared/embeddings/openai.ts";
-import { batches } from "../shared/embeddings/batch.ts";
+import { batches, batchesBy } from "../shared/embeddings/batch.ts";
 import { toColumnVector } from "../shared/embeddings/pad.ts";
 import { fakeVector, startFakeOpenAI } from "./helpers/fake_openai.ts";
 
@@ -29,7 +27,7 @@ function dot(a: number[], b: number[]): number {
   return sum;
 }
 
-/** Every vector is 512 numbers of unit length (so dot product = cosine). */
+/** Every vector is 384 numbers of unit length (so dot product = cosine). */
 function assertColumnVectors(vectors: number[][], count: number): void {
   assert.equal(vectors.length, count);
   for (const vec of vectors) {
@@ -41,12 +39,12 @@ function assertColumnVectors(vectors: number[][], count: number): void {
 // ---------------------------------------------------------------------------------------------
 // pad.ts and batch.ts
 
-Deno.test("padTo512 zero-pads, rejects wider vectors; normalize gives unit length", () => {
-  const padded = padTo512([3, 4]);
-  assert.equal(padded.length, 512);
+Deno.test("padToColumn zero-pads, rejects wider vectors; normalize gives unit length", () => {
+  const padded = padToColumn([3, 4]);
+  assert.equal(padded.length, 384);
   assert.deepEqual(padded.slice(0, 3), [3, 4, 0]);
-  assert.ok(padded.slice(2).every((x) => x === 0));
-  assert.throws(() => padTo512(new Array(513).fill(1)), /513 dimensions.*at most 512/);
+  assert.ok(padded.slice(2).every((x: number) => x === 0));
+  assert.throws(() => padToColumn(new Array(385).fill(1)), /385 dimensions.*at most 384/);
 
   assert.deepEqual(normalize([3, 4]), [0.6, 0.8]);
   assert.deepEqual(normalize([0, 0]), [0, 0], "a zero vector stays zero");
@@ -62,16 +60,24 @@ Deno.test("batches respects the item and character limits and keeps order", () =
     ["e"],
   ]);
   assert.deepEqual(batches([], 3), []);
+  // By weight only (the embed worker: whole memories, at most 4 chunks a batch).
+  const chunkCounts = [1, 3, 1, 5, 2, 2];
+  assert.deepEqual(batchesBy([0, 1, 2, 3, 4, 5], Infinity, (i) => chunkCounts[i], 4), [
+    [0, 1],
+    [2],
+    [3], // heavier than the cap: alone
+    [4, 5],
+  ]);
 });
 
 // ---------------------------------------------------------------------------------------------
 // hash
 
-Deno.test("hash: 512-d unit vectors, deterministic, not semantic", async () => {
+Deno.test("hash: 384-d unit vectors, deterministic, not semantic", async () => {
   const provider = createEmbeddingProvider({ provider: "hash" });
   assert.ok(provider instanceof HashEmbeddingProvider);
   assert.equal(provider.name, "hash");
-  assert.equal(provider.model, "hash-v1");
+  assert.equal(provider.model, "hash-v2");
   assert.equal(provider.semantic, false);
 
   const texts = ["Retry failed webhooks with exponential backoff", "Ünïcödé 日本語 😀 text"];
@@ -127,30 +133,14 @@ Deno.test("hash: embeds thousands of texts per second", async () => {
 });
 
 // ---------------------------------------------------------------------------------------------
-// local (USE lite, offline)
+// local: MiniLM lives in scripts/local (tests/minilm_test.ts); here only the refusal
 
-Deno.test("local: USE lite gives unit 512-d vectors that capture meaning", async () => {
-  // Sentences chosen after measuring the model: the paraphrase pair scores ~0.79, the unrelated
-  // sentence at most ~0.43 with either. (The CORS pair "How do I fix a CORS error in the API?" /
-  // "Browser blocks cross-origin requests to our backend" is not robust with USE lite: 0.42,
-  // while the second sentence scores 0.61 against the Makefile one.)
-  assert.equal(loadUseLite(), loadUseLite(), "concurrent callers share one model load");
-  const provider = createEmbeddingProvider({ provider: "local" }, LOCAL_PROVIDERS);
-  assert.ok(provider instanceof LocalEmbeddingProvider);
-  assert.equal(provider.model, "use-lite-512");
-  assert.equal(provider.semantic, true);
-
-  const [crash, paraphrase, unrelated] = await provider.embed([
-    "The login page crashes when the password is empty",
-    "Signing in with a blank password makes the app crash",
-    "Use tabs for indentation in Makefiles",
-  ]);
-  assertColumnVectors([crash, paraphrase, unrelated], 3);
-  const similar = dot(crash, paraphrase);
-  assert.ok(similar > 0.65, `paraphrase: ${similar}`);
-  assert.ok(similar > dot(crash, unrelated) + 0.2, `unrelated: ${dot(crash, unrelated)}`);
-  assert.ok(similar > dot(paraphrase, unrelated) + 0.2, `unrelated: ${dot(paraphrase, unrelated)}`);
-  assert.deepEqual(await provider.embed([]), []);
+Deno.test("local: outside the embedded stack the factory refuses it with a clear error", () => {
+  assert.throws(
+    () => createEmbeddingProvider({ provider: "local" }),
+    (err: unknown) =>
+      err instanceof EmbeddingConfigError && /runs only in the embedded stack/.test(err.message),
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -181,12 +171,12 @@ Deno.test("openai: batches, request shape, auth header and ordering by index", a
     assert.equal(request.path, "/v1/embeddings");
     assert.equal(request.headers.get("authorization"), "Bearer sk-test");
     assert.equal(request.body.model, "text-embedding-3-small");
-    assert.equal(request.body.dimensions, 512);
+    assert.equal(request.body.dimensions, 384);
     assert.equal(request.body.encoding_format, "float");
   }
   // The server answers in reverse order; results must follow the inputs.
   assertColumnVectors(vectors, 5);
-  assert.deepEqual(vectors, texts.map((t) => toColumnVector(fakeVector(t, 512))));
+  assert.deepEqual(vectors, texts.map((t) => toColumnVector(fakeVector(t, 384))));
   assert.deepEqual(await provider.embed([]), []);
   assert.equal(server.requests.length, 3, "empty input makes no request");
 });
@@ -199,7 +189,7 @@ Deno.test("openai: 429 is retried, honouring Retry-After", async () => {
   const [vec] = await provider.embed(["rate limited"]);
 
   assert.equal(server.requests.length, 2);
-  assert.deepEqual(vec, toColumnVector(fakeVector("rate limited", 512)));
+  assert.deepEqual(vec, toColumnVector(fakeVector("rate limited", 384)));
   // Without the header the package would back off for at least 375 ms.
   const gap = server.requests[1].at - server.requests[0].at;
   assert.ok(gap < 350, `retried after ${gap.toFixed(0)} ms`);
@@ -258,7 +248,7 @@ Deno.test("openai: a 400 fails fast with the status and the server's message", a
 });
 
 Deno.test("openai: compatible server without key; smaller vectors are padded", async () => {
-  await using server = startFakeOpenAI({ dims: 384 });
+  await using server = startFakeOpenAI({ dims: 256 });
   const provider = createEmbeddingProvider({
     provider: "openai",
     openai: { baseURL: server.baseURL, model: "gte-small" },
@@ -271,11 +261,11 @@ Deno.test("openai: compatible server without key; smaller vectors are padded", a
   assert.equal(request.body.model, "gte-small");
   assert.equal("dimensions" in request.body, false, "only text-embedding-3-* get dimensions");
   assertColumnVectors(vectors, 2);
-  assert.ok(vectors.every((v) => v.slice(384).every((x) => x === 0)));
-  assert.deepEqual(vectors[1], normalize(padTo512(fakeVector("two", 384))));
+  assert.ok(vectors.every((v) => v.slice(256).every((x) => x === 0)));
+  assert.deepEqual(vectors[1], normalize(padToColumn(fakeVector("two", 256))));
 });
 
-Deno.test("openai: a model wider than 512 dims is rejected clearly", async () => {
+Deno.test("openai: a model wider than 384 dims is rejected clearly", async () => {
   await using server = startFakeOpenAI({ dims: 768 });
   const provider = new OpenAIEmbeddingProvider({
     apiKey: "sk-test",
@@ -284,7 +274,7 @@ Deno.test("openai: a model wider than 512 dims is rejected clearly", async () =>
   });
   await assert.rejects(
     provider.embed(["wide"]),
-    /returns 768-dimensional embeddings, but the column is vector\(512\)/,
+    /returns 768-dimensional embeddings, but the column is vector\(384\)/,
   );
 });
 
@@ -315,7 +305,7 @@ class FakeGteSession implements GteSession {
   }
 }
 
-Deno.test("supabase: gte-small vectors are padded to 512, in input order", async () => {
+Deno.test("supabase: gte-small vectors are exactly 384-d, in input order", async () => {
   const session = new FakeGteSession();
   const provider = new SupabaseEmbeddingProvider(session);
   assert.equal(provider.name, "supabase");
@@ -325,8 +315,7 @@ Deno.test("supabase: gte-small vectors are padded to 512, in input order", async
   const vectors = await provider.embed(texts);
 
   assertColumnVectors(vectors, 3);
-  assert.deepEqual(vectors, texts.map((t) => normalize(padTo512(fakeVector(t, 384)))));
-  assert.ok(vectors.every((v) => v.slice(384).every((x) => x === 0)));
+  assert.deepEqual(vectors, texts.map((t) => normalize(fakeVector(t, 384))));
   assert.deepEqual(
     session.calls,
     texts.map((input) => ({

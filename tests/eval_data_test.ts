@@ -19,13 +19,21 @@ Deno.test("the bundled evaluation set is large, consistent and mixed", async () 
       assert.ok(memoryIds.has(id), `${q.id}: unknown memory ${id}`);
       assert.ok(grade === 1 || grade === 2, `${q.id}: grade ${grade}`);
     }
-    assert.ok(grades.some(([, g]) => g === 2), `${q.id} has no grade-2 memory`);
+    if (q.type === "none") assert.equal(grades.length, 0, `${q.id}: "none" but judged`);
+    else assert.ok(grades.some(([, g]) => g === 2), `${q.id} has no grade-2 memory`);
   }
 
-  // A real mix: every type is well represented.
+  // A real mix: every type is well represented (at least 30 long and 30 unanswerable).
   for (const type of QUERY_TYPES) {
     const n = queries.filter((q) => q.type === type).length;
-    assert.ok(n >= queries.length * 0.1, `only ${n} ${type} queries`);
+    assert.ok(n >= 30, `only ${n} ${type} queries`);
+  }
+  // Long memories are 2-30 KB, and each long query's answer is one of them.
+  const size = (id: string) =>
+    new TextEncoder().encode(memories.find((m) => m.id === id)!.content).length;
+  for (const q of queries.filter((q) => q.type === "long")) {
+    const long = Object.keys(q.relevant).filter((id) => size(id) >= 2048);
+    assert.ok(long.length > 0 && long.every((id) => size(id) <= 30 * 1024), q.id);
   }
   // Every memory can be saved through the normal service (same validation as the API).
   for (const { id: _, ...input } of memories) {
@@ -47,6 +55,7 @@ Deno.test("parseEvalSet reports every problem with file and line", () => {
     `{"id":"q2","query":"y","relevant":{"m1":1,"zz":2},"type":"other"}`,
     ``,
     `{"id":"q3","query":"z","relevant":{"m1":1},"type":"mixed"}`,
+    `{"id":"q4","query":"w","relevant":{"m1":2},"type":"none"}`,
   ].join("\n");
   let problems = "";
   try {
@@ -66,6 +75,7 @@ Deno.test("parseEvalSet reports every problem with file and line", () => {
       /queries\.jsonl:2: "type"/,
       /queries\.jsonl:2: unknown memory id zz/,
       /queries\.jsonl:4: needs at least one grade-2/,
+      /queries\.jsonl:5: a "none" query has no relevant memory/,
     ]
   ) assert.match(problems, expected);
 });
@@ -73,7 +83,8 @@ Deno.test("parseEvalSet reports every problem with file and line", () => {
 Deno.test("parseEvalSet accepts a minimal valid set", () => {
   const set = parseEvalSet(
     `{"id":"a","content":"use pnpm"}\n{"id":"b","content":"use pnpm","project":"other"}\n`,
-    `{"id":"q","query":"package manager","relevant":{"a":2,"b":1},"type":"paraphrase"}`,
+    `{"id":"q","query":"package manager","relevant":{"a":2,"b":1},"type":"paraphrase"}\n` +
+      `{"id":"n","query":"kafka consumer groups","relevant":{},"type":"none"}`,
   );
   assert.equal(set.memories.length, 2);
   assert.deepEqual(set.queries[0].relevant, { a: 2, b: 1 });

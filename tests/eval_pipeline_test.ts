@@ -11,9 +11,12 @@ Deno.test("parseEvalArgs: defaults, sweep lists and clear errors", () => {
   assert.equal(d.data, "eval/data");
   assert.equal(d.pg, false);
   assert.equal(d.providers, undefined);
-  assert.deepEqual(d.rrfKs, [60]);
-  assert.deepEqual(d.weights, [{ fullText: 1, semantic: 1 }]);
+  assert.deepEqual(d.rrfKs, [10]);
+  assert.deepEqual(d.weights, [{ fullText: 1, semantic: 5 }]);
   assert.equal(d.sweep, false);
+  assert.deepEqual(d.coveragePowers, [undefined]);
+  assert.equal(d.floorSweep, false);
+  assert.equal(d.chunks, undefined);
   assert.equal(d.out, "bench-results");
 
   const s = parseEvalArgs(["--rrf-k", "10, 30", "--weights", "1:2,0.5:1", "--providers", "Hash"]);
@@ -22,10 +25,17 @@ Deno.test("parseEvalArgs: defaults, sweep lists and clear errors", () => {
   assert.deepEqual(s.providers, ["hash"]);
   assert.equal(s.sweep, true);
   assert.equal(parseEvalArgs(["--weights", "2:1"]).sweep, true);
+  const b = parseEvalArgs(["--coverage-power", "0,1.5", "--chunks", "600:150", "--floor-sweep"]);
+  assert.deepEqual(b.coveragePowers, [0, 1.5]);
+  assert.equal(b.sweep, true);
+  assert.deepEqual(b.chunks, { size: 600, overlap: 150 });
+  assert.equal(b.floorSweep, true);
 
   assert.throws(() => parseEvalArgs(["--rrf-k", "ten"]), /--rrf-k: "ten"/);
   assert.throws(() => parseEvalArgs(["--weights", "1"]), /full_text:semantic/);
   assert.throws(() => parseEvalArgs(["--providers", "supabase"]), /--providers/);
+  assert.throws(() => parseEvalArgs(["--coverage-power=-1"]), /--coverage-power: "-1"/);
+  assert.throws(() => parseEvalArgs(["--chunks", "100:100"]), /--chunks: "100:100"/);
   assert.throws(() => parseEvalArgs(["--nope"]));
 });
 
@@ -64,6 +74,7 @@ const QUERIES = [
     relevant: { d: 2, c: 1 },
     type: "paraphrase",
   },
+  { id: "q4", query: "kafka consumer group rebalancing", relevant: {}, type: "none" },
 ];
 
 testEachBackend("runEval end to end on a tiny set with the hash provider", async (backend) => {
@@ -80,12 +91,13 @@ testEachBackend("runEval end to end on a tiny set with the hash provider", async
       "--keyword-or",
       "--rrf-k",
       "10,60",
+      "--floor-sweep",
       ...(backend === "postgres" ? ["--pg"] : []),
     ]);
     const result = await runEval(args, () => {});
 
     assert.equal(result.backend, backend);
-    assert.deepEqual(result.data.by_type, { paraphrase: 1, keyword: 1, mixed: 1 });
+    assert.deepEqual(result.data.by_type, { paraphrase: 1, keyword: 1, mixed: 1, none: 1 });
     assert.equal(result.data.lexical_overlap.keyword, 1);
     const labels = result.runs.map((r) => `${r.mode}/${r.provider}/${r.keyword_query}`);
     assert.deepEqual(labels, [
@@ -94,7 +106,15 @@ testEachBackend("runEval end to end on a tiny set with the hash provider", async
       "semantic/hash/as-is",
       "hybrid/hash/as-is",
       "hybrid/hash/or",
+      "hybrid/hash/as-is", // the floor off
     ]);
+    assert.equal(result.runs.at(-1)?.floor?.minSimilarity, 0);
+    // No memory shares a word with the unanswerable query: only the floor-off run answers it.
+    assert.deepEqual(result.runs.map((r) => r.no_answer.returned_any), [0, 0, 0, 0, 0, 1]);
+    assert.equal(result.runs[0].queries, 3, "metrics average the answerable queries");
+    const [floor] = result.floors;
+    assert.equal(floor.provider, "hash");
+    assert.deepEqual(floor.results.map((r) => r.half), ["calibration", "check", "all"]);
     assert.equal(result.sweep.length, 4, "2 rrf_k × 1 weight × 2 keyword variants");
 
     const keyword = result.runs[0];
@@ -102,10 +122,10 @@ testEachBackend("runEval end to end on a tiny set with the hash provider", async
     assert.equal(keyword.by_type.keyword?.mrr, 1);
     for (const run of [...result.runs, ...result.sweep]) {
       for (const value of Object.values(run.metrics)) assert.ok(value >= 0 && value <= 1);
-      assert.ok(run.per_query === undefined || run.per_query.length === 3);
+      assert.ok(run.per_query === undefined || run.per_query.length === 4);
     }
     assert.match(mainTable(result.runs), /hybrid \/ hash \(or\)/);
-    assert.match(sweepTable(result.sweep), /hash \(or\)\s+10\s+1:1/);
+    assert.match(sweepTable(result.sweep), /hash \(or\)\s+10\s+1:5/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

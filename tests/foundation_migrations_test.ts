@@ -106,7 +106,7 @@ const DESIGNED_COLUMNS: Record<string, Record<string, string | RegExp>> = {
     importance: /^(real|double precision|numeric.*)$/,
     content_hash: "text",
     fts: "tsvector",
-    embedding: /^(extensions\.)?vector\(512\)$/,
+    embedding: /^(extensions\.)?vector\(384\)$/,
     embedding_model: "text",
     embedding_status: "text",
     embedding_attempts: "integer",

@@ -30,7 +30,7 @@ testEachBackend(
       const before = await embeddingState(stack.db, memory.id);
 
       const forged = [
-        `embedding = (select array_fill(0.5, array[512])::extensions.vector)`,
+        `embedding = (select array_fill(0.5, array[384])::extensions.vector)`,
         `embedding_status = 'ready'`,
         `embedding_model = 'forged'`,
         `access_count = 1000000`,

@@ -56,8 +56,9 @@ testEachBackend(
             assert.ok(h.keyword_score! > 0 && h.keyword_score! < 1);
             assert.ok(h.score > 0);
           }
-          // Fused scores are sorted and the top one is a first keyword rank: 1 / (60 + 1).
-          assert.ok(Math.abs(hits[0].score - 1 / 61) < 1e-9);
+          // Fused scores are sorted and the top one is a first keyword rank holding every
+          // term: 1 / (10 + 1) with the default rrf_k.
+          assert.ok(Math.abs(hits[0].score - 1 / 11) < 1e-9);
           assert.deepEqual(
             hits.map((h) => h.score),
             [...hits.map((h) => h.score)].sort((a, b) => b - a),
@@ -75,7 +76,7 @@ testEachBackend(
 );
 
 testEachBackend(
-  "search rpc: paraphrases are found by meaning (USE-lite)",
+  "search rpc: paraphrases are found by meaning (MiniLM)",
   (backend) =>
     withDb(backend, async (db, users) => {
       const fixture = await loadCodeMemories(db);
@@ -88,6 +89,8 @@ testEachBackend(
           query_embedding: vectors[i],
           embedding_model: LOCAL_MODEL,
           match_count: 5,
+          // Ranking, not the floor, is under test ("tests that randomly fail in CI" is 0.23).
+          min_similarity: 0,
         };
         for (const mode of ["semantic", "hybrid"] as const) {
           const hits = await searchAs(db, fixture.userId, { ...args, mode });
@@ -131,6 +134,7 @@ testEachBackend(
           embedding_model: hash.model,
           match_count: 50,
           mode,
+          min_similarity: 0,
           ...extra,
         }).then((hits) => named(fixture, hits));
 
@@ -233,6 +237,11 @@ testEachBackend(
           query_text: "cache invalidation generation counter",
           query_embedding: unitVector(1),
           embedding_model: model,
+          // The plain RRF of the paper; the tuned defaults are checked at the end.
+          full_text_weight: 1,
+          semantic_weight: 1,
+          rrf_k: 60,
+          full_text_coverage_power: 0,
           ...extra,
         });
 
@@ -269,6 +278,31 @@ testEachBackend(
       const recent = await search({ recency_half_life_days: 30 });
       assert.deepEqual(recent.map((h) => h.id), [b.id, a.id]);
       assert.ok(Math.abs(recent[1].score - (1 / 61 + 1 / 62) * 1.25) < 1e-4);
+      await db.query("update public.memories set updated_at = now() where id = $1", [a.id]);
+
+      // Term coverage scales the keyword side: C holds two of the four terms, no vector.
+      const { memory: c } = await service.save(userId, {
+        content: "Notes on cache invalidation in general",
+      });
+      const covered = await search({ full_text_coverage_power: 1, min_keyword_coverage: 0 });
+      assert.deepEqual(covered.map((h) => h.id), [a.id, b.id, c.id]);
+      assert.ok(Math.abs(covered[2].score - 0.5 / 63) < 1e-9, "keyword rank 3, coverage 1/2");
+      // The default floor wants every term from a keyword-only hit.
+      assert.deepEqual((await search({ full_text_coverage_power: 1 })).map((h) => h.id), [
+        a.id,
+        b.id,
+      ]);
+
+      // The tuned defaults: rrf_k 10, full_text:semantic 1:5, coverage power 1. B is first by
+      // meaning, A first by keywords: 5/11 + 1/12 against 1/11 + 5/12.
+      const tuned = await searchAs(db, userId, {
+        query_text: "cache invalidation generation counter",
+        query_embedding: unitVector(1),
+        embedding_model: model,
+      });
+      assert.deepEqual(tuned.map((h) => h.id), [b.id, a.id]);
+      assert.ok(Math.abs(tuned[0].score - (5 / 11 + 1 / 12)) < 1e-9);
+      assert.ok(Math.abs(tuned[1].score - (1 / 11 + 5 / 12)) < 1e-9);
     }),
 );
 
@@ -298,8 +332,8 @@ testEachBackend(
       assert.equal(found.embedding_status, "pending");
       assert.equal(found.semantic_score, null);
       assert.ok(found.keyword_score! > 0);
-      // Only the keyword side (rank 1) counts: no semantic rank for a row without a vector.
-      assert.ok(Math.abs(found.score - 1 / 61) < 1e-9);
+      // Only the keyword side (rank 1, every term) counts: no semantic rank without a vector.
+      assert.ok(Math.abs(found.score - 1 / 11) < 1e-9);
       // The embedded one comes from the semantic side only (it shares no word with the query).
       const other = hits.find((h) => h.id === embedded.id)!;
       assert.equal(other.keyword_score, null);

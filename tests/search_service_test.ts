@@ -53,7 +53,7 @@ class SpyEmbedder implements EmbeddingProvider {
   calls = 0;
   fail = false;
   readonly #inner = new HashEmbeddingProvider();
-  constructor(readonly model = "hash-v1") {}
+  constructor(readonly model = "hash-v2") {}
   embed(texts: string[]) {
     this.calls++;
     if (this.fail) return Promise.reject(new Error("provider down"));
@@ -167,7 +167,7 @@ testEachBackend(
       const word = uniqueWord();
       const r = await search.search(alice, { query: word });
       assert.equal(r.effective_mode, "hybrid");
-      assert.equal(r.model, "hash-v1");
+      assert.equal(r.model, "hash-v2");
       assert.equal(embedder.calls, 1);
       // Another filter misses the results cache but not the embedding cache.
       await search.search(alice, { query: word, kinds: ["fact"] });
@@ -175,7 +175,7 @@ testEachBackend(
       await search.search(alice, { query: `${word} more` });
       assert.equal(embedder.calls, 2);
       // Another model never reuses these vectors.
-      const otherModel = new SpyEmbedder("hash-v2");
+      const otherModel = new SpyEmbedder("hash-v3");
       await make({ embedder: otherModel, cache }).search(alice, { query: word });
       assert.equal(otherModel.calls, 1);
       await search.close();
@@ -210,7 +210,14 @@ testEachBackend(
       embedder.fail = false;
       const healed = await search.search(alice, { query: word });
       assert.equal(healed.effective_mode, "hybrid");
-      assert.deepEqual(healed.notes, []);
+      // Alice has no memories: the only note is that nothing relevant was found.
+      assert.equal(healed.notes.length, 1);
+      assert.match(healed.notes[0], /^Nothing relevant found/);
+      // And one with something to find carries no note.
+      const { memory } = await new MemoryService(db).save(alice, { content: `${word} is here` });
+      const found = await search.search(alice, { query: word, mode: "keyword" });
+      assert.deepEqual(found.hits.map((h) => h.id), [memory.id]);
+      assert.deepEqual(found.notes, []);
       await search.close();
     }),
 );
@@ -285,7 +292,7 @@ testEachBackend("search cache: over the Upstash stand-in and real Redis", async 
         `cm:search:${alice}:*`,
         `cm:gen:u:${alice}`,
         `cm:gen:p:${memory.project_id}`,
-        `cm:qemb:hash:hash-v1:${sha256Hex(word)}`,
+        `cm:qemb:hash:hash-v2:${sha256Hex(word)}`,
       );
       const search = () => ctx.search.search(alice, { query: word });
       assert.equal((await search()).cached, false);

@@ -248,3 +248,35 @@ testEachBackend("transfer: a failure halfway writes nothing", async (backend) =>
     await db.close();
   }
 });
+
+testEachBackend(
+  "transfer: a long memory's vector does not travel (its chunks do not), so it is re-embedded",
+  async (backend) => {
+    const db = await openTestDb(backend);
+    try {
+      const target = await newTestUser(db);
+      const vector = Array.from({ length: 384 }, (_, i) => (i === 0 ? 1 : 0));
+      const line = (i: number, content: string) =>
+        syntheticLine(i, { content, embedding: vector, embedding_model: MODEL });
+      const long = `${"A paragraph about release chores and their checklists. ".repeat(40)}end`;
+      const summary = await importRecords(
+        db,
+        target,
+        await parseRecords(`${line(1, "short and complete")}\n${line(2, long)}\n`),
+        { embeddingModel: MODEL },
+      );
+      assert.equal(summary.embedded, 1, "only the short memory keeps its vector");
+      const rows = await db.query<{ long: boolean; embedding_status: string }>(
+        `select char_length(m.content) > 1000 as long, m.embedding_status from memories m
+         join projects p on p.id = m.project_id where p.owner_id = $1 order by 1`,
+        [target],
+      );
+      assert.deepEqual(rows.map((r) => [r.long, r.embedding_status]), [
+        [false, "ready"],
+        [true, "pending"],
+      ]);
+    } finally {
+      await db.close();
+    }
+  },
+);

@@ -16,8 +16,8 @@
  */
 import { parseArgs } from "node:util";
 import { HashEmbeddingProvider } from "../../shared/embeddings/hash.ts";
-import { LocalEmbeddingProvider } from "../local/embeddings/use_lite.ts";
 import type { EmbeddingProvider } from "../../shared/embeddings/types.ts";
+import { MiniLMEmbeddingProvider } from "../local/embeddings/minilm.ts";
 import { generateQueries } from "./lib/code_memory_generator.ts";
 import { parseBackends } from "./lib/bench_stack.ts";
 import { explainSearch, openExplainableDb } from "./lib/explain.ts";
@@ -92,8 +92,8 @@ export async function main(args: string[]): Promise<void> {
   const localSize = Number(values["local-size"]);
 
   const hash = new HashEmbeddingProvider();
-  // One model, its vectors computed once for every backend (~25 texts/s on this machine).
-  const local = memoized(new LocalEmbeddingProvider());
+  // One model, its vectors computed once for every backend.
+  const local = memoized(new MiniLMEmbeddingProvider());
   const plan: Plan[] = [];
   for (const backend of backends) {
     const sizes = numbers(backend === "pglite" ? values["pglite-sizes"] : values.sizes);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Prepare a Debian 12 CI machine (run as root) for the Code Memory test suite:
-# Deno, PostgreSQL 15 + pgvector + pg_cron + pgTAP, Redis, and the
+# Deno, PostgreSQL 15 + pgvector + pg_cron + pgTAP + plpgsql_check, Redis, and the
 # codememory_test database. Idempotent: a second run changes nothing and
 # takes a few seconds.
 set -euo pipefail
@@ -89,11 +89,13 @@ if [ ! -f "/usr/share/postgresql/$PG_VER/extension/vector.control" ]; then
   rm -rf "$build"
 fi
 
-# --- 4/5. pg_cron, pgTAP and RUM (packaged in bookworm) -------------------------
-# RUM (a Supabase-supported extension) only for `deno task bench keyword`, which compares it
-# with the keyword side the migrations use; nothing else needs it.
+# --- 4/5. pg_cron, pgTAP, plpgsql_check and RUM (all packaged in bookworm) ----
+# plpgsql_check is what `supabase db lint` runs (tests/db_lint_test.ts). RUM (a
+# Supabase-supported extension) only for `deno task bench keyword`, which compares it with the
+# keyword side the migrations use; nothing else needs it.
 missing=()
-for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap postgresql-$PG_VER-rum; do
+for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap postgresql-$PG_VER-plpgsql-check \
+  postgresql-$PG_VER-rum; do
   installed "$p" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"

@@ -81,3 +81,6 @@ async function folderBytes(dir: string): Promise<number> {
   }
   return bytes;
 }
+
+/** As `deno info` prints a size ("41.97MB", in units of 1024 × 1024 bytes). */
+export const denoInfoSize = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(2)}MB`;

@@ -41,6 +41,11 @@ export interface DeployInput {
   env: Record<string, string | undefined>;
   webhookSecret: string;
   functions: string[];
+  /**
+   * The Supabase workdir holding the bundles and their config.toml (scripts/deploy/artifact.ts),
+   * relative to the repository root, where the CLI runs.
+   */
+  functionsWorkdir: string;
   /** Answer the CLI's confirmation prompts (non-interactive runs, CI). */
   yes?: boolean;
 }
@@ -58,17 +63,25 @@ export function assertProjectRef(ref: string | undefined): asserts ref is string
 
 export const publicUrl = (ref: string) => `https://${ref}.supabase.co`;
 
-export function planDeploy(input: DeployInput): Step[] {
-  assertProjectRef(input.projectRef);
-  const url = publicUrl(input.projectRef);
-  const secrets: [string, string][] = [["PUBLIC_URL", url], [
-    "WEBHOOK_SECRET",
-    input.webhookSecret,
-  ]];
+/** The Edge Function secrets a deploy sets: what the functions find in their environment. */
+export function functionSecrets(
+  input: Pick<DeployInput, "projectRef" | "env" | "webhookSecret">,
+): [string, string][] {
+  const secrets: [string, string][] = [
+    ["PUBLIC_URL", publicUrl(input.projectRef)],
+    ["WEBHOOK_SECRET", input.webhookSecret],
+  ];
   for (const name of OPTIONAL_SECRETS) {
     const value = input.env[name]?.trim();
     if (value) secrets.push([name, value]);
   }
+  return secrets;
+}
+
+export function planDeploy(input: DeployInput): Step[] {
+  assertProjectRef(input.projectRef);
+  const url = publicUrl(input.projectRef);
+  const secrets = functionSecrets(input);
   const vault: Record<string, string> = {
     [VAULT_EMBED_URL]: `${url}/functions/v1/embed`,
     [VAULT_WEBHOOK_SECRET]: input.webhookSecret,
@@ -107,9 +120,19 @@ export function planDeploy(input: DeployInput): Step[] {
     },
     { title: "Apply the migrations", args: ["db", "push", "--remote", ...yes] },
     ...input.functions.map((name) => ({
-      title: `Deploy the ${name} function`,
-      // --use-api bundles on Supabase's side: no Docker needed on this machine.
-      args: ["functions", "deploy", name, "--use-api", ...yes],
+      title: `Deploy the ${name} function (its bundle)`,
+      // --use-api: no Docker needed here. The upload is the bundle built and measured before
+      // (one file); --remote names the project, which the bundles' workdir is not linked to.
+      args: [
+        "functions",
+        "deploy",
+        name,
+        "--use-api",
+        "--workdir",
+        input.functionsWorkdir,
+        `--remote=${input.projectRef}`,
+        ...yes,
+      ],
     })),
   ];
 }

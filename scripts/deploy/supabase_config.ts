@@ -2,7 +2,7 @@
 // exist and where their code is. The Supabase CLI stays the authority on the full format.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parse } from "smol-toml";
+import { parse, stringify } from "smol-toml";
 
 /** The Supabase CLI every script runs (`npx -y supabase@…`); one version for deploy and CI. */
 export const SUPABASE_CLI_VERSION = "3.1.0";
@@ -49,4 +49,17 @@ export function parseSupabaseConfig(text: string, configPath = CONFIG_PATH): Sup
 
 export async function readSupabaseConfig(configPath = CONFIG_PATH): Promise<SupabaseConfig> {
   return parseSupabaseConfig(await Deno.readTextFile(configPath), configPath);
+}
+
+/**
+ * config.toml of the workdir `deno task deploy` uploads from: the same functions and settings,
+ * each entrypoint pointing at its bundle (supabase/functions/<name>/index.js), no import map.
+ */
+export function bundledConfigToml(config: SupabaseConfig): string {
+  const functions = Object.fromEntries(config.functions.map((f) => [f.name, {
+    verify_jwt: f.verify_jwt,
+    entrypoint: `./functions/${f.name}/index.js`,
+  }]));
+  return "# Written by `deno task deploy` from supabase/config.toml: the functions as bundled.\n" +
+    stringify({ project_id: config.project_id, functions });
 }

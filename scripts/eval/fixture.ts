@@ -6,9 +6,12 @@
 import { ensureUser } from "../../shared/auth/api_keys.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { embedMemories } from "../../shared/embed/worker.ts";
+import type { ChunkOptions } from "../../shared/embeddings/chunks.ts";
 import type { EmbeddingProvider } from "../../shared/embeddings/types.ts";
 import type { EvalMemory, EvalQuery } from "../../shared/eval/dataset.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
+import type { DeepRun } from "./floor.ts";
+import type { QueryRun } from "./search.ts";
 
 export interface Fixture {
   userId: string;
@@ -42,6 +45,7 @@ export async function embedFixture(
   db: Database,
   fixture: Fixture,
   provider: EmbeddingProvider,
+  chunks?: ChunkOptions,
 ): Promise<void> {
   const ids = [...fixture.rowId.values()];
   // The worker skips rows that are ready under any model, so switching models is a backfill:
@@ -51,7 +55,7 @@ export async function embedFixture(
        embedding_status = 'pending' where id = any($1::uuid[])`,
     [ids],
   );
-  const outcome = await embedMemories(db, provider, ids);
+  const outcome = await embedMemories(db, provider, ids, { chunks });
   if (outcome.error || outcome.embedded.length !== ids.length) {
     throw new Error(
       `embedding with ${provider.model} failed: ${outcome.error ?? ""} ` +
@@ -91,6 +95,30 @@ export async function lexicalOverlap(
       [q.query, answers],
     );
     out.push(row?.share ?? 0);
+  }
+  return out;
+}
+
+/** Each keyword hit's share of its query's terms (private.term_coverage, as the RPC's floor). */
+export async function addCoverage(
+  db: Database,
+  fixture: Fixture,
+  queries: EvalQuery[],
+  runs: QueryRun[],
+): Promise<DeepRun[]> {
+  const out: DeepRun[] = [];
+  for (const [i, run] of runs.entries()) {
+    const ids = run.ranking.map((id) => fixture.rowId.get(id));
+    const rows = await db.query<{ id: string; coverage: number | null }>(
+      `select m.id, private.term_coverage(m.fts, $1) as coverage
+       from public.memories m where m.id = any($2::uuid[])`,
+      [queries[i].query, ids],
+    );
+    const coverage = new Map(rows.map((r) => [r.id, r.coverage]));
+    out.push({
+      ...run,
+      coverage: ids.map((id, j) => (run.keyword[j] ? Number(coverage.get(id!) ?? 0) : null)),
+    });
   }
   return out;
 }

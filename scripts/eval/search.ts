@@ -23,6 +23,12 @@ export interface SearchConfig {
   model: string | null;
   rrfK: number;
   weights: Weights;
+  /** Exponent of the keyword side's term coverage (undefined: the RPC's default). */
+  coveragePower?: number;
+  /** Relevance floor; undefined = the RPC's defaults (the model's cosine floor, every term). */
+  floor?: { minSimilarity: number; minKeywordCoverage: number };
+  /** Results asked for (default MATCH_COUNT); deeper lists feed the floor calibration. */
+  depth?: number;
 }
 
 /**
@@ -38,6 +44,10 @@ export function orQuery(text: string): string {
 export interface QueryRun {
   /** Eval memory ids, best first. */
   ranking: string[];
+  /** Each ranked hit's cosine similarity (null: not a semantic candidate). */
+  semantic: (number | null)[];
+  /** Whether each ranked hit came from the keyword side. */
+  keyword: boolean[];
   ms: number;
 }
 
@@ -58,15 +68,23 @@ export async function runQueries(
       searchRpc(tx, {
         query_text: config.keywordQuery === "or" ? orQuery(q.query) : q.query,
         query_embedding: config.mode === "keyword" || !vectors ? null : vectors[i],
-        match_count: MATCH_COUNT,
+        match_count: config.depth ?? MATCH_COUNT,
         mode: config.mode,
+        min_similarity: config.floor?.minSimilarity,
+        min_keyword_coverage: config.floor?.minKeywordCoverage,
         embedding_model: config.model,
         full_text_weight: config.weights.fullText,
         semantic_weight: config.weights.semantic,
         rrf_k: config.rrfK,
+        full_text_coverage_power: config.coveragePower,
       }));
     const ms = performance.now() - started;
-    runs.push({ ranking: hits.map((h) => fixture.evalId.get(h.id) ?? `?${h.id}`), ms });
+    runs.push({
+      ranking: hits.map((h) => fixture.evalId.get(h.id) ?? `?${h.id}`),
+      semantic: hits.map((h) => h.semantic_score),
+      keyword: hits.map((h) => h.keyword_score !== null),
+      ms,
+    });
   }
   return runs;
 }

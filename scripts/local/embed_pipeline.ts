@@ -95,14 +95,29 @@ export async function startEmbedPipeline(
       return 0;
     }).finally(() => (sweeping = null));
 
-  const timer = setInterval(() => void sweep(), s.intervalMs);
+  // A backlog (a re-embedding migration, an import, rows left while the stack was down) is
+  // worked off at the model's pace rather than one batch per interval: while sweeps come back
+  // full, deliver what they queued and sweep again. The relay's drain paces it, so rows are
+  // never re-sent faster than they are embedded. (With the real pg_net there is no relay to
+  // wait on; pg_cron's one batch a minute applies.)
+  let catchingUp: Promise<void> | null = null;
+  let stopped = false;
+  const catchUp = (): Promise<void> =>
+    catchingUp ??= (async () => {
+      while (!stopped && (await sweep()) >= s.batchSize && relay) await relay.drain();
+    })().finally(() => (catchingUp = null));
+
+  const timer = setInterval(() => void catchUp(), s.intervalMs);
   await sweep();
+  if (relay) void catchUp();
 
   return {
     relay,
     sweep,
     async stop() {
+      stopped = true;
       clearInterval(timer);
+      await catchingUp;
       await sweeping;
       await relay?.stop();
       // Only where no other stack has taken the webhook over meanwhile.

@@ -11,6 +11,8 @@ import {
   ensureWebhookSecret,
   startEmbedPipeline,
 } from "./embed_pipeline.ts";
+import { type AuthStandIn, createAuthStandIn } from "../dev/auth_standin.ts";
+import { createBrowserModules } from "./browser_modules.ts";
 import { LOCAL_PROVIDERS } from "./embeddings/index.ts";
 import { createStaticHandler } from "./static_files.ts";
 
@@ -24,6 +26,8 @@ export interface Stack {
   embeds: EmbedPipeline;
   /** The analytics rollup and purge on a timer (what pg_cron runs on Supabase). */
   analyticsJobs: AnalyticsJobs;
+  /** Supabase Auth's stand-in at /auth/v1 (only with `authStandIn`). */
+  auth: AuthStandIn | null;
   close(): Promise<void>;
 }
 
@@ -37,6 +41,11 @@ export interface StackOptions {
   embed?: EmbedPipelineOptions;
   /** Delay of the first analytics rollup (default 30 s; the interval comes from config). */
   analyticsFirstRunAfterMs?: number;
+  /**
+   * Serve a stand-in for Supabase Auth at /auth/v1 (scripts/dev/auth_standin.ts), signing
+   * sessions with config.SUPABASE_JWT_SECRET: for supabase-js sign-in in tests.
+   */
+  authStandIn?: boolean;
 }
 
 /**
@@ -59,6 +68,11 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     })
     : null;
   const dashboard = createStaticHandler(DASHBOARD_DIR, "/dashboard");
+  const browserModules = createBrowserModules();
+  if (opts.authStandIn && !config.SUPABASE_JWT_SECRET) {
+    throw new Error("The auth stand-in signs sessions with SUPABASE_JWT_SECRET: set it");
+  }
+  const auth = opts.authStandIn ? createAuthStandIn(db, config.SUPABASE_JWT_SECRET!) : null;
   const server = Deno.serve(
     {
       port: opts.port ?? config.PORT,
@@ -68,7 +82,8 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     async (req) =>
       admin && new URL(req.url).pathname.startsWith("/admin/")
         ? await admin(req)
-        : await dashboard(req) ?? await gateway(req),
+        : await browserModules(req) ?? await dashboard(req) ?? await auth?.handle(req) ??
+          await gateway(req),
   );
   const { hostname, port } = server.addr;
   const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}`;
@@ -91,6 +106,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     ctx,
     embeds,
     analyticsJobs,
+    auth,
     async close() {
       await embeds.stop(); // first: in-flight webhooks still reach the server
       await server.shutdown();

@@ -9,6 +9,7 @@ import { errorResponse } from "../http/errors.ts";
 import { log } from "../log.ts";
 import { parseEmbedRequest } from "./request.ts";
 import { hasValidSecret } from "./secret.ts";
+import { embedWithinBudget, SUPABASE_EMBED_BUDGET_MS } from "./budget.ts";
 import { embedMemories } from "./worker.ts";
 import { bumpGenerations } from "../search/generations.ts";
 
@@ -23,11 +24,19 @@ export interface EmbedContext {
 /**
  * The `embed` function: target of the database webhook (pg_net) and of the sweep. It checks
  * the shared secret before anything else, embeds the requested memories and answers with what
- * happened to each id: 200 when every row is settled, 503 when the provider failed (pg_net
- * records the status; the sweep retries those rows with backoff).
+ * happened to each id: 200 when every row is settled or `deferred` (not reached within the
+ * time budget: still pending, for the sweep), 503 when the provider failed (pg_net records the
+ * status; the sweep retries those rows with backoff).
  */
-export function createEmbedHandler(ctx: EmbedContext): Handler {
+export function createEmbedHandler(
+  ctx: EmbedContext,
+  opts: { budgetMs?: number; now?: () => number } = {},
+): Handler {
   const secret = requireWebhookSecret(ctx.config);
+  // In-isolate inference is bounded by time per request (Edge Runtime's CPU limit); the rest of
+  // a batch waits for the sweep. Network providers cost no CPU time while they wait.
+  const budgetMs = opts.budgetMs ??
+    (ctx.embedder.name === "supabase" ? SUPABASE_EMBED_BUDGET_MS : undefined);
   return async (req) => {
     try {
       if (req.method !== "POST") {
@@ -43,7 +52,9 @@ export function createEmbedHandler(ctx: EmbedContext): Handler {
       }
       const ids = parseEmbedRequest(await req.json().catch(() => undefined));
       // The privileged connection: the worker acts for the database, not for a user.
-      const outcome = await embedMemories(ctx.db, ctx.embedder, ids);
+      const outcome = budgetMs === undefined
+        ? await embedMemories(ctx.db, ctx.embedder, ids)
+        : await embedWithinBudget(ctx.db, ctx.embedder, ids, { budgetMs, now: opts.now });
       if (outcome.embedded.length > 0) {
         // New vectors change semantic results: retire cached searches over these projects.
         const projects = await ctx.db.query<{ project_id: string }>(

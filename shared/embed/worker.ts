@@ -1,4 +1,6 @@
 import type { Queryable } from "../db/types.ts";
+import { batchesBy } from "../embeddings/batch.ts";
+import { CHUNK_DEFAULTS, type ChunkOptions, embeddingTexts } from "../embeddings/chunks.ts";
 import type { EmbeddingProvider } from "../embeddings/types.ts";
 
 /**
@@ -8,11 +10,11 @@ import type { EmbeddingProvider } from "../embeddings/types.ts";
 export const MAX_EMBED_ATTEMPTS = 5;
 
 /**
- * Rows embedded and stored together. Small enough that a function killed midway (e.g. at an
- * Edge Function's time limit) keeps most of its work, large enough for few provider calls
- * (32 is also the local model's own batch).
+ * Texts (chunks) embedded and stored together, whole memories at a time. Small enough that a
+ * function killed midway (e.g. at an Edge Function's time limit) keeps most of its work, large
+ * enough for few provider calls.
  */
-const EMBED_CHUNK_SIZE = 32;
+const EMBED_TEXTS_PER_BATCH = 32;
 
 /** Where each requested id ended up; `embed` returns it and pg_net records it. */
 export interface EmbedOutcome {
@@ -37,9 +39,12 @@ interface MemoryText {
   embedding_status: string;
 }
 
-/** What a memory's vector represents: its title (a summary, when given) and its content. */
+/**
+ * What a memory's first (often only) vector represents: its title (a summary, when given) and
+ * its content; long memories get more chunks (shared/embeddings/chunks.ts).
+ */
 export function embeddingText(m: { title?: string | null; content: string }): string {
-  return m.title ? `${m.title}\n\n${m.content}` : m.content;
+  return embeddingTexts(m)[0];
 }
 
 /** pgvector's text form, cast with ::extensions.vector in SQL. */
@@ -58,7 +63,7 @@ export async function embedMemories(
   db: Queryable,
   embedder: EmbeddingProvider,
   ids: string[],
-  opts: { maxAttempts?: number } = {},
+  opts: { maxAttempts?: number; chunks?: ChunkOptions } = {},
 ): Promise<EmbedOutcome> {
   const outcome: EmbedOutcome = {
     model: embedder.model,
@@ -80,50 +85,81 @@ export async function embedMemories(
   });
   if (todo.length === 0) return outcome;
 
-  // Chunk by chunk, each stored as soon as it is embedded: if the function dies midway (a
+  // Batch by batch, each stored as soon as it is embedded: if the function dies midway (a
   // platform time limit, a crash), the rows done so far are kept and a retry has less to do.
-  for (let start = 0; start < todo.length; start += EMBED_CHUNK_SIZE) {
-    const chunk = todo.slice(start, start + EMBED_CHUNK_SIZE);
+  const texts = todo.map((r) => embeddingTexts(r, opts.chunks ?? CHUNK_DEFAULTS));
+  // Whole memories per batch, up to EMBED_TEXTS_PER_BATCH texts (a longer one goes alone).
+  const rowIndexes = todo.map((_, i) => i);
+  const perBatch = batchesBy(rowIndexes, Infinity, (i) => texts[i].length, EMBED_TEXTS_PER_BATCH);
+  for (const batch of perBatch) {
+    const rows = batch.map((i) => todo[i]);
     let vectors: number[][];
     try {
-      vectors = await embedder.embed(chunk.map(embeddingText));
+      vectors = await embedder.embed(batch.flatMap((i) => texts[i]));
     } catch (err) {
       // The provider is failing: the rest would most likely fail too, so count the attempt
       // for all of it and leave it to the sweep's backoff.
-      const rest = todo.slice(start);
+      const rest = todo.slice(batch[0]);
       outcome.failed = rest.map((r) => r.id);
       outcome.error = err instanceof Error ? err.message : String(err);
       await recordFailure(db, rest, outcome.error, opts.maxAttempts ?? MAX_EMBED_ATTEMPTS);
       return outcome;
     }
-    const written = await storeVectors(db, embedder.model, chunk, vectors);
-    for (const r of chunk) (written.has(r.id) ? outcome.embedded : outcome.skipped).push(r.id);
+    let next = 0;
+    const perRow = batch.map((i) => vectors.slice(next, next += texts[i].length));
+    const written = await storeVectors(db, embedder.model, rows, perRow);
+    for (const r of rows) (written.has(r.id) ? outcome.embedded : outcome.skipped).push(r.id);
   }
   return outcome;
 }
 
-/** Writes each row's vector unless its text changed or another writer embedded it meanwhile. */
+/**
+ * Writes each row's first vector and its further chunks, in one statement, unless its text
+ * changed or another writer embedded it meanwhile. Chunks left from a longer earlier text go.
+ */
 async function storeVectors(
   db: Queryable,
   model: string,
   rows: MemoryText[],
-  vectors: number[][],
+  vectors: number[][][],
 ): Promise<Set<string>> {
+  const chunks = rows.flatMap((r, i) =>
+    vectors[i].slice(1).map((v, c) => ({ id: r.id, chunk: c + 1, vector: toVectorLiteral(v) }))
+  );
   const written = await db.query<{ id: string }>(
-    `update public.memories m
-     set embedding = u.embedding::extensions.vector, embedding_model = $4,
-         embedding_status = 'ready', embedding_error = null, embedded_at = now()
-     from unnest($1::uuid[], $2::text[], $3::text[], $5::text[])
-       as u(id, content_hash, embedding, title)
-     where m.id = u.id and m.content_hash = u.content_hash
-       and m.title is not distinct from u.title and m.embedding_status <> 'ready'
-     returning m.id`,
+    `with written as (
+       update public.memories m
+       set embedding = u.embedding::extensions.vector, embedding_model = $4,
+           embedding_status = 'ready', embedding_error = null, embedded_at = now()
+       from unnest($1::uuid[], $2::text[], $3::text[], $5::text[], $6::int[])
+         as u(id, content_hash, embedding, title, chunks)
+       where m.id = u.id and m.content_hash = u.content_hash
+         and m.title is not distinct from u.title and m.embedding_status <> 'ready'
+       returning m.id, u.chunks
+     ),
+     stale as (
+       delete from private.memory_chunks c using written w
+       where c.memory_id = w.id and c.chunk > w.chunks
+     ),
+     added as (
+       insert into private.memory_chunks (memory_id, chunk, embedding, embedding_model)
+       select x.id, x.chunk, x.embedding::extensions.vector, $4
+       from unnest($7::uuid[], $8::int[], $9::text[]) as x(id, chunk, embedding)
+       join written w on w.id = x.id
+       on conflict (memory_id, chunk) do update
+         set embedding = excluded.embedding, embedding_model = excluded.embedding_model
+     )
+     select id from written`,
     [
       rows.map((r) => r.id),
       rows.map((r) => r.content_hash),
-      vectors.map(toVectorLiteral),
+      vectors.map((v) => toVectorLiteral(v[0])),
       model,
       rows.map((r) => r.title),
+      vectors.map((v) => v.length - 1),
+      chunks.map((c) => c.id),
+      chunks.map((c) => c.chunk),
+      chunks.map((c) => c.vector),
     ],
   );
   return new Set(written.map((r) => r.id));

@@ -8,7 +8,7 @@
  * Features: lowercase word tokens (identifiers are also split into their camelCase/snake_case
  * parts, so `parseJwtToken` matches "parse jwt token") plus boundary-padded character trigrams
  * of those parts (so `token` and `tokens` overlap). Each feature is hashed with FNV-1a 32-bit
- * into one of 512 buckets with a sign taken from the hash's top bit (signed hashing keeps
+ * into one of EMBEDDING_DIMENSIONS (384) buckets with a sign taken from the hash's top bit (signed hashing keeps
  * collisions from only ever adding up), weighted by sublinear term frequency 1 + ln(tf), and
  * the vector is L2-normalised.
  *
@@ -19,7 +19,7 @@ import type { EmbeddingProvider } from "./types.ts";
 import { EMBEDDING_DIMENSIONS } from "./types.ts";
 import { normalize } from "./pad.ts";
 
-export const HASH_MODEL = "hash-v1";
+export const HASH_MODEL = "hash-v2";
 
 /** Trigrams are many and noisy; whole words should dominate the similarity. */
 const TRIGRAM_WEIGHT = 0.5;

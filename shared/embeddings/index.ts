@@ -15,7 +15,7 @@ import { createGteSession, SupabaseEmbeddingProvider } from "./supabase.ts";
 
 export * from "./types.ts";
 export { EmbeddingConfigError, EmbeddingError } from "./errors.ts";
-export { normalize, padTo512 } from "./pad.ts";
+export { normalize, padToColumn } from "./pad.ts";
 export { HashEmbeddingProvider } from "./hash.ts";
 export { OpenAIEmbeddingProvider } from "./openai.ts";
 export { type GteSession, SupabaseEmbeddingProvider } from "./supabase.ts";

@@ -1,5 +1,5 @@
 /**
- * OpenAI embeddings (default text-embedding-3-small shortened to 512 dims by the API), or any
+ * OpenAI embeddings (default text-embedding-3-small shortened to 384 dims by the API), or any
  * OpenAI-compatible server through `baseURL` (vLLM, Ollama, LM Studio, LiteLLM...).
  *
  * Retries: the openai package retries 408/409/429/5xx and connection errors itself, with

@@ -4,7 +4,7 @@ import { EMBEDDING_DIMENSIONS } from "./types.ts";
  * Zero-pads a vector to EMBEDDING_DIMENSIONS. Trailing zeros change neither dot products nor
  * norms, so cosine similarity between two padded vectors equals that of the originals.
  */
-export function padTo512(vec: ArrayLike<number>): number[] {
+export function padToColumn(vec: ArrayLike<number>): number[] {
   if (vec.length > EMBEDDING_DIMENSIONS) {
     throw new RangeError(
       `embedding has ${vec.length} dimensions; the column holds at most ${EMBEDDING_DIMENSIONS}`,
@@ -36,5 +36,5 @@ export function normalize(vec: ArrayLike<number>): number[] {
 
 /** What every provider stores: padded to the column width, then unit length. */
 export function toColumnVector(vec: ArrayLike<number>): number[] {
-  return normalize(padTo512(vec));
+  return normalize(padToColumn(vec));
 }

@@ -1,6 +1,6 @@
 /**
- * gte-small (384-d) built into Supabase Edge Runtime: no key, no network call. Vectors are
- * zero-padded to 512, which leaves cosine similarity unchanged.
+ * gte-small (384-d, exactly the column's width) built into Supabase Edge Runtime: no key, no
+ * network call. It reads at most 512 tokens; long memories arrive here as chunks.
  */
 import type { EmbeddingProvider } from "./types.ts";
 import { EmbeddingError } from "./errors.ts";

@@ -1,5 +1,8 @@
-/** Width of `memories.embedding vector(512)`; every provider returns exactly this many numbers. */
-export const EMBEDDING_DIMENSIONS = 512;
+/**
+ * Width of `memories.embedding vector(384)`; every provider returns exactly this many numbers.
+ * MiniLM, gte-small and text-embedding-3-small (asked for 384) are all natively 384-d.
+ */
+export const EMBEDDING_DIMENSIONS = 384;
 
 export type ProviderName = "local" | "openai" | "supabase" | "hash";
 
@@ -8,7 +11,7 @@ export const PROVIDER_NAMES: readonly ProviderName[] = ["local", "openai", "supa
 
 export interface EmbeddingProvider {
   readonly name: ProviderName;
-  /** Stored per row in memories.embedding_model; search only compares rows of the same model. E.g. "hash-v1", "use-lite-512", "openai/text-embedding-3-small", "supabase/gte-small". */
+  /** Stored per row in memories.embedding_model; search only compares rows of the same model. E.g. "hash-v2", "minilm-l6-v2-q4", "openai/text-embedding-3-small", "supabase/gte-small". */
   readonly model: string;
   /** false for hash: its vectors only capture shared words, not meaning. */
   readonly semantic: boolean;

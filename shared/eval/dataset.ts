@@ -5,8 +5,15 @@
  */
 import { MEMORY_KINDS } from "../memory/limits.ts";
 
-export const QUERY_TYPES = ["paraphrase", "keyword", "mixed"] as const;
+/**
+ * paraphrase, keyword and mixed queries are answered by short memories; `long` ones only by the
+ * second half of a long memory; `none` queries have no relevant memory at all (the right
+ * answer is an empty result).
+ */
+export const QUERY_TYPES = ["paraphrase", "keyword", "mixed", "long", "none"] as const;
 export type QueryType = typeof QUERY_TYPES[number];
+/** Query types that have an answer (ranked metrics apply to these). */
+export const ANSWERABLE_TYPES: readonly QueryType[] = ["paraphrase", "keyword", "mixed", "long"];
 
 export interface EvalMemory {
   id: string;
@@ -20,7 +27,7 @@ export interface EvalMemory {
 export interface EvalQuery {
   id: string;
   query: string;
-  /** Memory id → grade: 2 = the answer, 1 = related/useful. */
+  /** Memory id → grade: 2 = the answer, 1 = related/useful. Empty for type `none`. */
   relevant: Record<string, number>;
   type: QueryType;
 }
@@ -91,7 +98,9 @@ function checkQuery(v: Record<string, unknown>, where: string, problems: string[
   if (grades.some((g) => g !== 1 && g !== 2)) {
     problems.push(`${where}: grades must be 1 or 2`);
   }
-  if (!grades.includes(2)) problems.push(`${where}: needs at least one grade-2 memory`);
+  if (v.type === "none") {
+    if (grades.length > 0) problems.push(`${where}: a "none" query has no relevant memory`);
+  } else if (!grades.includes(2)) problems.push(`${where}: needs at least one grade-2 memory`);
 }
 
 /** Parses and checks both files' text; throws EvalSetError listing every problem. */

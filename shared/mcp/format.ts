@@ -1,4 +1,4 @@
-import type { Memory, Project } from "../memory/types.ts";
+import type { ListedProject, Memory } from "../memory/types.ts";
 
 const OPEN = "<memory-content>";
 const CLOSE = "</memory-content>";
@@ -44,10 +44,20 @@ export function formatMemoryList(memories: Memory[], nextCursor: string | null):
   return `${memories.length} memories:\n${lines.join("\n")}${more}`;
 }
 
-export function formatProjects(projects: Project[]): string {
+export function formatProjects(projects: ListedProject[]): string {
   return projects.map((p) =>
-    `- ${p.slug}${p.is_default ? " (default)" : ""}: ${p.name} [role: ${p.role}] id ${p.id}`
+    `- ${p.slug}${p.is_default ? " (default)" : ""}: ${p.name} [role: ${p.role}] id ${p.id}${
+      indexing(p)
+    }`
   ).join("\n");
+}
+
+/** Tells an agent whether every memory is searchable by meaning yet. */
+function indexing(p: ListedProject): string {
+  const parts = [];
+  if (p.pending_embeddings > 0) parts.push(`${p.pending_embeddings} pending embedding`);
+  if (p.failed_embeddings > 0) parts.push(`${p.failed_embeddings} failed embedding`);
+  return parts.length ? ` (${parts.join(", ")}: found by keywords only)` : "";
 }
 
 export function firstLine(content: string): string {

@@ -120,7 +120,7 @@ export function registerMemoryTools(
   server.registerTool("list_projects", {
     title: "List projects",
     description:
-      "List the projects you can use (your own and shared ones) with your role in each. Memories saved without a project go to your default project.",
+      "List the projects you can use (your own and shared ones) with your role in each, and how many memories are still waiting to be embedded (pending_embeddings: 0 means all are searchable by meaning). Memories saved without a project go to your default project.",
     inputSchema: z.strictObject({}),
     annotations: { readOnlyHint: true },
   }, () =>

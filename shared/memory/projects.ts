@@ -2,7 +2,7 @@ import type { Queryable } from "../db/types.ts";
 import { badRequest, conflict, notFound } from "../errors.ts";
 import { DEFAULT_PROJECT_SLUG } from "./limits.ts";
 import { PROJECT_COLUMNS, toProject } from "./rows.ts";
-import type { Project } from "./types.ts";
+import type { ListedProject, Project } from "./types.ts";
 import type { CreateProjectInput } from "./schemas.ts";
 
 // All functions here run inside asUser(): row level security limits them to the user's projects.
@@ -18,9 +18,32 @@ export function slugify(name: string): string {
   return slug || "project";
 }
 
-export async function listProjects(tx: Queryable): Promise<Project[]> {
+export async function listProjects(tx: Queryable): Promise<ListedProject[]> {
   const rows = await tx.query(`${SELECT_PROJECTS} order by p.is_default desc, p.created_at, p.id`);
-  return rows.map(toProject);
+  const counts = await unembeddedCounts(tx);
+  return rows.map(toProject).map((p) => ({
+    ...p,
+    pending_embeddings: counts.get(p.id)?.pending ?? 0,
+    failed_embeddings: counts.get(p.id)?.failed ?? 0,
+  }));
+}
+
+/**
+ * Memories not (yet) embedded, per visible project. Reads only rows of the partial index on
+ * embedding_status <> 'ready', so its cost follows the backlog, not the table.
+ */
+async function unembeddedCounts(
+  tx: Queryable,
+): Promise<Map<string, { pending: number; failed: number }>> {
+  const rows = await tx.query<{ project_id: string; pending: number; failed: number }>(
+    `select m.project_id,
+            count(*) filter (where m.embedding_status = 'pending')::int as pending,
+            count(*) filter (where m.embedding_status = 'failed')::int as failed
+     from memories m
+     where m.embedding_status <> 'ready'
+     group by m.project_id`,
+  );
+  return new Map(rows.map((r) => [r.project_id, { pending: r.pending, failed: r.failed }]));
 }
 
 export async function createProject(

@@ -10,7 +10,7 @@ import type {
   SaveMemoryInput,
   UpdateMemoryInput,
 } from "./schemas.ts";
-import type { Memory, Page, Project } from "./types.ts";
+import type { ListedProject, Memory, Page, Project } from "./types.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 
 /** Something that wants to know a user's memories changed (cache invalidation, analytics). */
@@ -211,7 +211,7 @@ export class MemoryService {
     return { id, deleted: true };
   }
 
-  async listProjects(userId: string): Promise<Project[]> {
+  async listProjects(userId: string): Promise<ListedProject[]> {
     return await asUser(this.db, userId, async (tx) => {
       await projects.defaultProject(tx, userId);
       return await projects.listProjects(tx);

@@ -39,6 +39,14 @@ export interface Project {
   created_at: string;
 }
 
+/** A project as listed: with how many of its memories wait for (or gave up on) embedding. */
+export interface ListedProject extends Project {
+  /** Saved but not yet searchable by meaning (they are by keywords); 0 = indexing is done. */
+  pending_embeddings: number;
+  /** Embedding failed after every retry; searchable by keywords only. */
+  failed_embeddings: number;
+}
+
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;

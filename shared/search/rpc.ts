@@ -24,6 +24,11 @@ export interface SearchRpcArgs {
   recency_half_life_days?: number | null;
   importance_weight?: number;
   mode?: SearchMode;
+  /** Relevance floor: cosine similarity (default per model) and share of query terms. */
+  min_similarity?: number | null;
+  min_keyword_coverage?: number | null;
+  /** Keyword contributions × (share of query terms matched) ^ this. */
+  full_text_coverage_power?: number;
 }
 
 /**
@@ -49,6 +54,9 @@ const ARG_TYPES: Record<keyof SearchRpcArgs, string> = {
   recency_half_life_days: "float8",
   importance_weight: "float8",
   mode: "text",
+  min_similarity: "float8",
+  min_keyword_coverage: "float8",
+  full_text_coverage_power: "float8",
 };
 
 /**

@@ -16,7 +16,7 @@ export const searchShape = {
   // Storable: the query is recorded for analytics, and an unpaired surrogate is invalid JSON there.
   query: storable(z.string().trim().min(1, "query must not be empty").max(MAX_QUERY_CHARS))
     .describe(
-      `What you are looking for, in plain words or keywords (≤ ${MAX_QUERY_CHARS} chars). Keyword matching needs every word; "quoted phrase", 'or' and -word work.`,
+      `What you are looking for, in plain words or keywords (≤ ${MAX_QUERY_CHARS} chars). Memories match by meaning or by words (those containing every word rank first); "quoted phrase" works. An empty result means nothing relevant is stored.`,
     ),
   limit: z.coerce.number().int().min(1).max(MAX_SEARCH_LIMIT).optional().describe(
     `How many results (1..${MAX_SEARCH_LIMIT}, default ${DEFAULT_SEARCH_LIMIT}).`,
@@ -35,6 +35,9 @@ export const searchShape = {
   repo: shortText(500).optional().describe("Only memories of this repository, exactly as saved."),
   file_path: shortText(1000).optional().describe(
     "Only memories whose file path starts with this, e.g. 'src/auth/'.",
+  ),
+  min_similarity: z.coerce.number().min(0).max(1).optional().describe(
+    "Relevance floor (0..1): leave out memories less similar in meaning than this unless they contain every query word. The default suits the embedding model; 0 returns the nearest memories however unrelated.",
   ),
   mode: z.enum(SEARCH_MODES).optional().describe(
     "hybrid (default): meaning and keywords combined; semantic: meaning only; keyword: exact words only. Without a semantic embedding model, semantic runs as keyword and says so in a note.",

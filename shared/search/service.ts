@@ -15,7 +15,12 @@ import type { SearchHit, SearchResult } from "./types.ts";
 /** Scoring knobs of the RPC; unset ones keep the SQL defaults. */
 export type Scoring = Pick<
   SearchRpcArgs,
-  "full_text_weight" | "semantic_weight" | "rrf_k" | "recency_half_life_days" | "importance_weight"
+  | "full_text_weight"
+  | "semantic_weight"
+  | "rrf_k"
+  | "full_text_coverage_power"
+  | "recency_half_life_days"
+  | "importance_weight"
 >;
 
 export interface SearchServiceOptions {
@@ -35,6 +40,10 @@ interface CachedSearch {
   gens: Generations;
   result: Omit<SearchResult, "cached">;
 }
+
+/** Said when the relevance floor (or the filters) left nothing: no hit is better than noise. */
+export const NOTHING_FOUND =
+  "Nothing relevant found: no memory is close enough in meaning or contains all of the query's words. Try other words, fewer filters, or min_similarity: 0 for the nearest memories anyway.";
 
 /** Results larger than this are not cached (Upstash caps request sizes; most are ~10 kB). */
 const MAX_CACHED_CHARS = 256 * 1024;
@@ -58,6 +67,7 @@ function canonical(input: SearchInput) {
     until: time(input.until),
     repo: input.repo,
     file_path: input.file_path,
+    min_similarity: input.min_similarity,
   };
 }
 
@@ -135,10 +145,12 @@ export class SearchService {
         file_path_prefix: request.file_path,
         embedding_model: embedding ? embedder.model : undefined,
         mode,
+        min_similarity: request.min_similarity,
       });
       return { hits, gens };
     });
 
+    if (hits.length === 0) notes.push(NOTHING_FOUND);
     const result = {
       query: request.query,
       mode: request.mode,

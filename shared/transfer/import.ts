@@ -1,5 +1,6 @@
 import { asUser } from "../db/as_user.ts";
 import type { Database, Queryable } from "../db/types.ts";
+import { embeddingTexts } from "../embeddings/chunks.ts";
 import type { MemoryRecord, ParsedLine } from "./format.ts";
 
 export interface ImportOptions {
@@ -107,8 +108,9 @@ async function ensureProjects(tx: Queryable, userId: string, records: MemoryReco
 type Row = ReturnType<typeof toRow>;
 
 function toRow(r: MemoryRecord, projectId: string, embeddingModel: string | undefined) {
+  // A long memory also needs its chunks, which exports do not carry: it is re-embedded here.
   const keep = r.embedding != null && embeddingModel !== undefined &&
-    r.embedding_model === embeddingModel;
+    r.embedding_model === embeddingModel && embeddingTexts(r).length === 1;
   const {
     format: _f,
     user_id: _u,

@@ -1,14 +1,15 @@
 /**
  * Search test helpers: the code-memory fixture loaded for a fresh user, vectors written the way
- * the embed worker writes them, USE-lite vectors computed once per test process, and the RPC
+ * the embed worker writes them, MiniLM vectors computed once per test process, and the RPC
  * called as a user exactly as PostgREST would.
  */
 import { asUser } from "../../shared/db/as_user.ts";
 import type { Database } from "../../shared/db/types.ts";
+import { EMBEDDING_DIMENSIONS } from "../../shared/embeddings/types.ts";
 import { embeddingText, toVectorLiteral } from "../../shared/embed/worker.ts";
-import { LocalEmbeddingProvider } from "../../scripts/local/embeddings/use_lite.ts";
 import { defaultProject } from "../../shared/memory/projects.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
+import { MiniLMEmbeddingProvider } from "../../scripts/local/embeddings/minilm.ts";
 import { searchRpc, type SearchRpcArgs } from "../../shared/search/rpc.ts";
 import type { SearchHit } from "../../shared/search/types.ts";
 import { CODE_MEMORIES, type FixtureMemory } from "../fixtures/code_memories.ts";
@@ -71,10 +72,10 @@ export async function embedFixture(
   }
 }
 
-const local = new LocalEmbeddingProvider();
+const local = new MiniLMEmbeddingProvider();
 const localCache = new Map<string, Promise<number[]>>();
 
-/** USE-lite vectors, each text embedded once per test process (the model loads once too). */
+/** MiniLM vectors, each text embedded once per test process (the model loads once too). */
 export async function localVectors(texts: string[]): Promise<number[][]> {
   const missing = [...new Set(texts.filter((t) => !localCache.has(t)))];
   if (missing.length) {
@@ -85,7 +86,7 @@ export async function localVectors(texts: string[]): Promise<number[][]> {
 }
 export const LOCAL_MODEL = local.model;
 
-/** The fixture's memories as the embed worker would embed them, with USE-lite. */
+/** The fixture's memories as the embed worker would embed them (chunk 0), with MiniLM. */
 export const localFixtureVectors = (memories: FixtureMemory[] = CODE_MEMORIES) =>
   localVectors(memories.map(embeddingText));
 
@@ -96,7 +97,7 @@ export function searchAs(db: Database, userId: string, args: SearchRpcArgs): Pro
 
 /** A unit vector whose cosine similarity with axis 0 is exactly `similarityToAxis0`. */
 export function unitVector(similarityToAxis0: number, otherAxis = 1): number[] {
-  const v = new Array<number>(512).fill(0);
+  const v = new Array<number>(EMBEDDING_DIMENSIONS).fill(0);
   v[0] = similarityToAxis0;
   v[otherAxis] = Math.sqrt(1 - similarityToAxis0 ** 2);
   return v;

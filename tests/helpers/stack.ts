@@ -27,6 +27,8 @@ export interface TestStackOptions {
   db?: Database;
   /** A fixed port (e.g. to restart a stack where the last one ran); default: a random one. */
   port?: number;
+  /** Supabase Auth's stand-in at /auth/v1 (needs SUPABASE_JWT_SECRET in env). */
+  authStandIn?: boolean;
 }
 
 /**
@@ -50,6 +52,7 @@ export async function startTestStack(
     hostname: "127.0.0.1",
     embed,
     adminToken: opts.adminToken,
+    authStandIn: opts.authStandIn,
   })
     .catch(async (err) => {
       await closeDb();

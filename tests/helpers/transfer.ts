@@ -1,5 +1,6 @@
 /** Test data for export/import: awkward content in every column, embeddings of a test model. */
 import type { Database } from "../../shared/db/types.ts";
+import { EMBEDDING_DIMENSIONS } from "../../shared/embeddings/types.ts";
 import { MemoryService } from "../../shared/memory/service.ts";
 import { exportRecords } from "../../shared/transfer/export.ts";
 import { formatRecord, type MemoryRecord } from "../../shared/transfer/format.ts";
@@ -21,7 +22,8 @@ export const AWKWARD_CONTENT = [
   "x".repeat(32 * 1024 - 6) + "末尾", // 32 KiB exactly, in UTF-8 bytes
 ];
 
-const vector = (seed: number) => Array.from({ length: 512 }, (_, i) => Math.sin(seed + i) / 7);
+const vector = (seed: number) =>
+  Array.from({ length: EMBEDDING_DIMENSIONS }, (_, i) => Math.sin(seed + i) / 7);
 
 /** A user with two projects and memories using every column; four embedded by `model`. */
 export async function seedUser(db: Database, model = MODEL): Promise<string> {

@@ -18,7 +18,7 @@ export interface Sweep {
 export interface RecallRun {
   backend: "pglite" | "postgres";
   rows: number;
-  /** embedding_model of the vectors: hash-v1 (lexical) or use-lite-512 (semantic). */
+  /** embedding_model of the vectors: hash-v2 (lexical) or minilm-l6-v2-q4 (semantic). */
   model: string;
   load: BenchData["timings"];
   /** The migrations' settings the data was loaded with. */
@@ -169,9 +169,9 @@ function markdown(report: RecallReport, jsonPath: string): string {
         `iterative_scan = ${s.iterative_scan})`
       : "") +
     `; ${report.queries} generated queries, top 10.`,
-    "`hash-v1` vectors are lexical (feature-hashed words and trigrams: sparse-ish, high intrinsic",
-    "dimension, a hard case for HNSW); `use-lite-512` are dense sentence embeddings from the offline",
-    "Universal Sentence Encoder lite (about 25 texts/s here, hence the small size).",
+    "`hash-v2` vectors are lexical (feature-hashed words and trigrams: sparse-ish, high intrinsic",
+    "dimension, a hard case for HNSW); `minilm-l6-v2-q4` are dense sentence embeddings from the offline",
+    "all-MiniLM-L6-v2 (q4 ONNX; a CPU model, hence the smaller size).",
     "",
     "Paths: **index** = the bare `order by embedding <=> q limit 10` over every row (owner role,",
     "`hnsw.ef_search` set per transaction, no iterative scan); **search** = `search_memories` mode",
@@ -224,7 +224,7 @@ Settings: **m = 16, ef_construction = 200** (was 64; migration \`20261124000600_
 **hnsw.ef_search = 100** and iterative_scan = relaxed_order on \`private.semantic_matches\`
 (unchanged). Guarded by \`tests/hnsw_settings_test.ts\`.
 
-- **Dense semantic vectors are easy.** With \`use-lite-512\` (5000 memories) recall@10 is 1.000 from
+- **Dense semantic vectors are easy.** With dense sentence embeddings (use-lite-512 in that run, 5000 memories) recall@10 is 1.000 from
   ef_search 40 on every path (at ef_search 100: 0.994 with the old 16:64 graph, 0.97-0.99 with
   8:32); there is little to tune there, and the
   figures above are the ones production providers (local, OpenAI, gte-small) resemble.

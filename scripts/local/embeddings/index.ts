@@ -6,8 +6,8 @@
  * To change the local model, change the factory below.
  */
 import type { ProviderFactories } from "../../../shared/embeddings/index.ts";
-import { LocalEmbeddingProvider } from "./use_lite.ts";
+import { MiniLMEmbeddingProvider } from "./minilm.ts";
 
 export const LOCAL_PROVIDERS = {
-  local: () => new LocalEmbeddingProvider(),
+  local: () => new MiniLMEmbeddingProvider(),
 } satisfies ProviderFactories;
