@@ -2,30 +2,37 @@
  * Search under load: `deno task bench load [--sizes 10000] [--concurrency 1,8,32]
  * [--requests 400] [--backends pglite,postgres] [--out bench-results] [--doc docs/benchmarks.md]`.
  *
- * For each backend and size, in a process of its own (so its memory figures are its own): the
- * embedded stack (hash embeddings, rate limit off) over a fresh database, bulk-loaded with
- * generated code memories; then, for each number N of closed-loop clients and each transport
+ * For each backend and size: the embedded stack (hash embeddings, rate limit off) in a process
+ * of its own (lib/stack_process.ts) over a fresh database, bulk-loaded with generated code
+ * memories; then, for each number N of closed-loop clients in this process and each transport
  * (REST `POST /functions/v1/memories/search`, MCP `tools/call search_memories`), `--requests`
  * distinct searches (cold: results-cache misses) and the same ones again (cached). Records
- * latency percentiles, requests/s, errors (must be 0), and the process's resident set size:
- * after the stack started (idle), after the data was loaded, and the peak during the runs.
+ * latency percentiles, requests/s, errors (must be 0), CPU time per request of the stack process
+ * (what Edge Functions bill) and of the PostgreSQL processes serving it, and the stack's
+ * resident set size: after it started (idle), after the data was loaded, and the peak during
+ * the runs.
  */
 import { parseArgs } from "node:util";
-import { createApiKey } from "../../shared/auth/api_keys.ts";
 import { markdownTable, textTable } from "../lib/tables.ts";
 import { memoryClient, type Transport, TRANSPORTS } from "./lib/api_client.ts";
-import { type Backend, openBenchDb, parseBackends, startBenchStack } from "./lib/bench_stack.ts";
-import { type LoadResult, memorySample, peakRss, runLoad } from "./lib/load_generator.ts";
-import { loadBenchData } from "./lib/load_memories.ts";
+import { type Backend, parseBackends } from "./lib/bench_stack.ts";
+import { type LoadResult, runLoad } from "./lib/load_generator.ts";
+import { type StackProcess, startStackProcess } from "./lib/stack_process.ts";
 import { updateDocSection, writeResults } from "./lib/output.ts";
 import { commandLine, machineInfo, machineLine } from "./lib/search_report.ts";
 import { searchRequests } from "./lib/workload.ts";
 
+/** CPU milliseconds per completed request: the stack process's, and PostgreSQL's (null: PGlite). */
+interface CpuPerRequest {
+  stack_ms: number;
+  db_ms: number | null;
+}
+
 interface Run {
   transport: Transport;
   concurrency: number;
-  cold: LoadResult;
-  cached: LoadResult;
+  cold: LoadResult & { cpu: CpuPerRequest };
+  cached: LoadResult & { cpu: CpuPerRequest };
 }
 
 export interface LoadBenchResult {
@@ -48,26 +55,17 @@ export async function main(args: string[]): Promise<void> {
       backends: { type: "string" },
       out: { type: "string", default: "bench-results" },
       doc: { type: "string", default: "docs/benchmarks.md" },
-      /** Internal: run one backend:rows in this process, writing its result to `--result`. */
-      one: { type: "string" },
-      result: { type: "string" },
     },
   });
   const databaseUrl = Deno.env.get("DATABASE_URL");
   const levels = values.concurrency.split(",").map(Number);
   const requests = Number(values.requests);
-  if (values.one) {
-    const [backend, rows] = values.one.split(":");
-    const result = await benchOne(backend as Backend, Number(rows), levels, requests, databaseUrl);
-    await Deno.writeTextFile(values.result!, JSON.stringify(result));
-    return;
-  }
 
   const results: LoadBenchResult[] = [];
   for (const backend of parseBackends(values.backends, databaseUrl)) {
     for (const rows of values.sizes.split(",").map(Number)) {
       console.log(`\n== ${backend}, ${rows} memories`);
-      results.push(await inChildProcess(backend, rows, values.concurrency, values.requests));
+      results.push(await benchOne(backend, rows, levels, requests, databaseUrl));
     }
   }
   console.log(`\n${textTable(LATENCY_HEADER, latencyRows(results))}`);
@@ -86,20 +84,23 @@ export async function main(args: string[]): Promise<void> {
       "",
       `Command: \`${command}\` (raw figures: \`${json}\`).`,
       "",
-      "Each backend and size runs in a process of its own: the embedded stack (hash embeddings,",
-      "rate limit off, PostgreSQL pool of 10) over generated code memories loaded as in the search",
-      `benchmark. N closed-loop clients on 127.0.0.1 send ${requests} distinct searches (cold:`,
-      "results-cache misses; query × filter) and then the same ones again (cached), through REST",
-      "(`POST /functions/v1/memories/search`) and MCP (`tools/call search_memories`), after a",
-      "warm-up. Latencies in ms (nearest rank); req/s = completed requests per second.",
+      "For each backend and size the embedded stack (hash embeddings, rate limit off, PostgreSQL",
+      "pool of 10) runs in a process of its own over generated code memories loaded as in the",
+      `search benchmark. N closed-loop clients on 127.0.0.1 send ${requests} distinct searches`,
+      "(cold: results-cache misses; query × filter) and then the same ones again (cached), through",
+      "REST (`POST /functions/v1/memories/search`) and MCP (`tools/call search_memories`), after a",
+      "warm-up. Latencies in ms (nearest rank); req/s = completed requests per second. CPU ms/req:",
+      "CPU time (user + system, from /proc) of the stack process per completed request — what Edge",
+      "Functions bill, here including the in-process cache and the analytics writes; db CPU: the",
+      "same for the PostgreSQL server processes serving the stack (PGlite runs inside the stack",
+      "process, so its CPU is in the first figure).",
       "",
       markdownTable(LATENCY_HEADER, latencyRows(results)),
       "",
-      "Resident set size of the benchmark process, which is the embedded stack plus its load",
-      "generator (MB): after the stack started on an empty database, after the data was loaded,",
-      "and the peak during the runs (sampled every 250 ms). PGlite's figures include the database",
-      "itself (PostgreSQL in WASM, data in memory); PostgreSQL's server processes are outside the",
-      "process and not counted.",
+      "Resident set size of the stack process (MB): after the stack started on an empty database,",
+      "after the data was loaded, and the peak during the runs (sampled every 250 ms). PGlite's",
+      "figures include the database itself (PostgreSQL in WASM, data in memory); PostgreSQL's",
+      "server processes are outside the process and not counted.",
       "",
       markdownTable(MEMORY_HEADER, memoryRows(results)),
       "",
@@ -114,35 +115,6 @@ export async function main(args: string[]): Promise<void> {
   if (errors.length) throw new Error(`searches failed: ${errors.join("; ")}`);
 }
 
-/** Runs one backend and size in a fresh Deno process (clean memory figures). */
-async function inChildProcess(
-  backend: Backend,
-  rows: number,
-  concurrency: string,
-  requests: string,
-): Promise<LoadBenchResult> {
-  const resultFile = await Deno.makeTempFile({ suffix: ".json" });
-  try {
-    const { code } = await new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        "--unstable-no-legacy-abort",
-        new URL("../bench.ts", import.meta.url).pathname,
-        "load",
-        ...["--one", `${backend}:${rows}`, "--result", resultFile],
-        ...["--concurrency", concurrency, "--requests", requests],
-      ],
-      stdout: "inherit",
-      stderr: "inherit",
-    }).output();
-    if (code !== 0) throw new Error(`load benchmark ${backend}:${rows} exited with ${code}`);
-    return JSON.parse(await Deno.readTextFile(resultFile));
-  } finally {
-    await Deno.remove(resultFile);
-  }
-}
-
 async function benchOne(
   backend: Backend,
   rows: number,
@@ -150,25 +122,21 @@ async function benchOne(
   requests: number,
   databaseUrl: string | undefined,
 ): Promise<LoadBenchResult> {
-  const { db, close } = await openBenchDb(backend, databaseUrl, "load_bench");
+  const stack = await startStackProcess(backend, rows, databaseUrl);
+  let peak = stack.rss_mb.loaded;
+  const sampler = setInterval(() => (peak = Math.max(peak, stack.rssMb())), SAMPLE_EVERY_MS);
   try {
-    const stack = await startBenchStack(db);
-    try {
-      const idle = memorySample(0).rss_mb;
-      const data = await loadBenchData(db, rows);
-      const loaded = memorySample(0).rss_mb;
-      const { key } = await createApiKey(db, data.userId, { name: "bench" });
-      const searches = searchRequests(levels.length * TRANSPORTS.length * (WARMUP + requests));
-      let offset = 0;
-      const runs: Run[] = [];
-      for (const concurrency of levels) {
-        for (const transport of TRANSPORTS) {
-          const client = memoryClient(transport, stack.url, key);
-          const load = (first: number, operations: number, cached: boolean) =>
+    const searches = searchRequests(levels.length * TRANSPORTS.length * (WARMUP + requests));
+    let offset = 0;
+    const runs: Run[] = [];
+    for (const concurrency of levels) {
+      for (const transport of TRANSPORTS) {
+        const client = memoryClient(transport, stack.url, stack.key);
+        const load = (first: number, operations: number, cached: boolean) =>
+          withCpu(stack, () =>
             runLoad({
               concurrency,
               operations,
-              sampleEveryMs: SAMPLE_EVERY_MS,
               next: (i) => ({
                 kind: cached ? "cached" : "cold",
                 run: async () => {
@@ -176,33 +144,44 @@ async function benchOne(
                   if (result.cached !== cached) throw new Error(`cached=${result.cached}`);
                 },
               }),
-            });
-          await load(offset, WARMUP, false);
-          const first = offset + WARMUP;
-          offset = first + requests;
-          const run = {
-            transport,
-            concurrency,
-            cold: await load(first, requests, false),
-            cached: await load(first, requests, true),
-          };
-          console.log(textTable(LATENCY_HEADER, [runCells(backend, rows, run)]).split("\n")[2]);
-          runs.push(run);
-        }
+            }));
+        await load(offset, WARMUP, false);
+        const first = offset + WARMUP;
+        offset = first + requests;
+        const run = {
+          transport,
+          concurrency,
+          cold: await load(first, requests, false),
+          cached: await load(first, requests, true),
+        };
+        console.log(textTable(LATENCY_HEADER, [runCells(backend, rows, run)]).split("\n")[2]);
+        runs.push(run);
       }
-      const peak = Math.max(
-        loaded,
-        ...runs.flatMap((r) => [peakRss(r.cold.memory), peakRss(r.cached.memory)]),
-      );
-      // The samples served the peak; the JSON keeps the summary.
-      for (const r of runs) r.cold.memory = r.cached.memory = [];
-      return { backend, rows, rss_mb: { idle, loaded, peak }, runs };
-    } finally {
-      await stack.close();
     }
+    return { backend, rows, rss_mb: { ...stack.rss_mb, peak }, runs };
   } finally {
-    await close();
+    clearInterval(sampler);
+    await stack.stop();
   }
+}
+
+/** Runs a load and adds the CPU time the stack (and its database) spent per request. */
+async function withCpu(
+  stack: StackProcess,
+  load: () => Promise<LoadResult>,
+): Promise<LoadResult & { cpu: CpuPerRequest }> {
+  const before = await stack.cpu();
+  const result = await load();
+  const after = await stack.cpu();
+  const perRequest = (s: number) => Math.round((s * 1000 / result.operations) * 100) / 100;
+  return {
+    ...result,
+    memory: [],
+    cpu: {
+      stack_ms: perRequest(after.stack_s - before.stack_s),
+      db_ms: after.db_s === null ? null : perRequest(after.db_s - before.db_s!),
+    },
+  };
 }
 
 const LATENCY_HEADER = [
@@ -214,10 +193,14 @@ const LATENCY_HEADER = [
   "p95",
   "p99",
   "req/s",
+  "CPU ms/req",
+  "db CPU",
   "cached p50",
   "p95",
   "p99",
   "req/s",
+  "CPU ms/req",
+  "db CPU",
   "errors",
 ];
 
@@ -232,8 +215,12 @@ function runCells(backend: Backend, rows: number, r: Run) {
     r.concurrency,
     ...lat(r.cold),
     r.cold.per_second,
+    r.cold.cpu.stack_ms,
+    r.cold.cpu.db_ms ?? "-",
     ...lat(r.cached),
     r.cached.per_second,
+    r.cached.cpu.stack_ms,
+    r.cached.cpu.db_ms ?? "-",
     r.cold.errors + r.cached.errors,
   ];
 }

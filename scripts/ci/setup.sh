@@ -89,10 +89,13 @@ if [ ! -f "/usr/share/postgresql/$PG_VER/extension/vector.control" ]; then
   rm -rf "$build"
 fi
 
-# --- 4/5. pg_cron, pgTAP and plpgsql_check (all packaged in bookworm) ----------
-# plpgsql_check is what `supabase db lint` runs (tests/db_lint_test.ts).
+# --- 4/5. pg_cron, pgTAP, plpgsql_check and RUM (all packaged in bookworm) ----
+# plpgsql_check is what `supabase db lint` runs (tests/db_lint_test.ts). RUM (a
+# Supabase-supported extension) only for `deno task bench keyword`, which compares it with the
+# keyword side the migrations use; nothing else needs it.
 missing=()
-for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap postgresql-$PG_VER-plpgsql-check; do
+for p in postgresql-$PG_VER-cron postgresql-$PG_VER-pgtap postgresql-$PG_VER-plpgsql-check \
+  postgresql-$PG_VER-rum; do
   installed "$p" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] || apt_install "${missing[@]}"

@@ -14,7 +14,7 @@ import { scratchDatabase } from "./scratch_db.ts";
 export interface ExplainResult {
   /** The HNSW index orders the semantic side. */
   hnsw: boolean;
-  /** The GIN index finds the keyword side. */
+  /** A GIN index (lexemes, or tenant and lexemes) finds the keyword side. */
   gin: boolean;
   /** Plans that touch memories, vector literals shortened. */
   plans: string[];
@@ -22,17 +22,20 @@ export interface ExplainResult {
 
 /**
  * Runs `search` once with auto_explain on for the session of `db` (one connection: PGlite, or
- * a pool of one), collecting the LOG lines `notices` receives, then turns it off again.
+ * a pool of one), collecting the LOG lines `notices` receives, then turns it off again. With
+ * `buffers`, the plans show the pages each node touched.
  */
 export async function explainSearch(
   db: Queryable,
   notices: { start(): void; stop(): string[] },
   search: () => Promise<unknown>,
+  opts: { buffers?: boolean } = {},
 ): Promise<ExplainResult> {
   await db.exec(`load 'auto_explain';
     set auto_explain.log_min_duration = 0;
     set auto_explain.log_nested_statements = on;
     set auto_explain.log_analyze = on;
+    set auto_explain.log_buffers = ${opts.buffers ? "on" : "off"};
     set auto_explain.log_timing = off;
     set client_min_messages = log;`);
   notices.start();
@@ -43,10 +46,10 @@ export async function explainSearch(
   }
   const plans = notices.stop()
     .filter((p) => /on memories|memories_\w+_idx/.test(p))
-    .map((p) => p.replace(/'\[[-0-9.,e]+\]'::vector/g, "'[…512 floats…]'::vector"));
+    .map((p) => p.replace(/'\[[-0-9.,e]+\]'::(extensions\.)?vector/g, "'[…vector…]'::vector"));
   return {
     hnsw: plans.some((p) => /Index Scan using memories_embedding_idx/.test(p)),
-    gin: plans.some((p) => /Bitmap Index Scan on memories_fts_idx/.test(p)),
+    gin: plans.some((p) => /Bitmap Index Scan on memories_(project_)?fts_idx/.test(p)),
     plans,
   };
 }

@@ -25,7 +25,7 @@ const OWN_PROJECTS = 10;
 /** Rows of other users: realistic work for row level security, never visible to the user. */
 const OTHER_USERS = 20;
 const OWN_SHARE = 0.8;
-const REBUILT_INDEXES = ["memories_embedding_idx", "memories_fts_idx"];
+const REBUILT_INDEXES = ["memories_embedding_idx", "memories_fts_idx", "memories_project_fts_idx"];
 
 /** Vectors come from `provider`: the lexical hash provider unless a benchmark asks for another. */
 export async function loadBenchData(
