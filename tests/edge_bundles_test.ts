@@ -288,6 +288,21 @@ const json = (
   body: body === undefined ? undefined : JSON.stringify(body),
 });
 
+/** An MCP SDK client of the bundled function as the key's user, closed after fn. */
+async function withClient<T>(url: string, key: string, fn: (c: McpClient) => Promise<T>) {
+  const client: McpClient = new Client({ name: "bundle-test", version: "1.0.0" });
+  await client.connect(
+    new StreamableHTTPClientTransport(new URL(`${url}/mcp`), {
+      requestInit: { headers: { authorization: `Bearer ${key}` } },
+    }),
+  );
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+  }
+}
+
 pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
   await withDeployment(async (d) => {
     const mcp = await d.start("mcp");
@@ -302,16 +317,12 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
       `Bearer realm="codememory", resource_metadata="https://${REF}.supabase.co/functions/v1/mcp/.well-known/oauth-protected-resource"`,
     );
 
-    const client: McpClient = new Client({ name: "bundle-test", version: "1.0.0" });
-    await client.connect(
-      new StreamableHTTPClientTransport(new URL(`${mcp.url}/mcp`), {
-        requestInit: { headers: { authorization: `Bearer ${alice.key}` } },
-      }),
-    );
-    try {
+    await withClient(mcp.url, alice.key, async (client) => {
       assert.equal(client.getServerVersion()?.name, "code-memory");
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), [
+        "accept_invitation",
+        "decline_invitation",
         "delete_memory",
         "get_memory",
         "list_memories",
@@ -358,11 +369,28 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
         "minified bundle",
       ]]);
 
-      await callToolOk(client, "share_project", {
-        project: "default",
-        email: bob.email,
-        role: "reader",
-      });
+      // Sharing takes Bob's consent: he declines one invitation and accepts the next.
+      const invite = () =>
+        callToolOk(client, "share_project", {
+          project: "default",
+          email: bob.email,
+          role: "reader",
+        });
+      const bobsInvitation = async () => {
+        const r = await withClient(mcp.url, bob.key, (c) => callToolOk(c, "list_projects", {}));
+        const { invitations } = r.structuredContent as { invitations: { id: string }[] };
+        assert.equal(invitations.length, 1);
+        return invitations[0].id;
+      };
+      await invite();
+      await withClient(
+        mcp.url,
+        bob.key,
+        async (c) => callToolOk(c, "decline_invitation", { invitation: await bobsInvitation() }),
+      );
+      await invite();
+      const invitation = await bobsInvitation();
+      await withClient(mcp.url, bob.key, (c) => callToolOk(c, "accept_invitation", { invitation }));
       const members = await callToolOk(client, "list_project_members", { project: "default" });
       assert.deepEqual(
         (members.structuredContent as { members: { email: string; role: string }[] }).members
@@ -380,9 +408,7 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
       const gone = await callTool(client, "get_memory", { id: memory.id });
       assert.equal(gone.isError, true);
       assert.match(gone.text, /not found/i);
-    } finally {
-      await client.close();
-    }
+    });
   });
 });
 

@@ -157,7 +157,15 @@ Deno.test({
           const { user_id: _u, project_id: _p, ...rest } = JSON.parse(l);
           return rest;
         });
-      assert.deepEqual(strip(back.stdout), strip(exported), "identical apart from owner ids");
+      // A long memory's vector stays behind (exports carry no chunks): it arrives pending, to be
+      // embedded again by the target.
+      const long = AWKWARD_CONTENT.at(-1)!;
+      const expected = strip(exported).map(({ embedding, ...r }) =>
+        r.content === long
+          ? { ...r, embedding_model: null, embedding_status: "pending" }
+          : { ...r, embedding }
+      );
+      assert.deepEqual(strip(back.stdout), expected, "identical apart from owner ids");
     } finally {
       await Deno.remove(dirA, { recursive: true });
       await Deno.remove(dirB, { recursive: true });
