@@ -10,7 +10,8 @@ import { runMain } from "./lib/run_main.ts";
 
 const USAGE = "usage: deno task key create --email EMAIL [--name NAME]";
 
-async function createKey(email: string, name?: string) {
+/** A new key for the user with this email: through the running stack, else the database. */
+export async function createKey(email: string, name?: string) {
   const config = loadConfig();
   const dataDir = config.CODEMEMORY_DATA_DIR;
   const running = config.databaseUrl ? null : await readLiveState(dataDir);
