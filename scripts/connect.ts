@@ -7,7 +7,6 @@ import { homedir } from "node:os";
 import { parseArgs } from "node:util";
 import { loadConfig } from "../shared/config.ts";
 import { connectClaude } from "./connect/claude.ts";
-import { createKey } from "./cli.ts";
 import { runMain } from "./lib/run_main.ts";
 import { readLiveState } from "./local/state.ts";
 
@@ -67,6 +66,8 @@ async function main(argv: string[]): Promise<number> {
   if (!key && values.email) {
     if (values["dry-run"]) key = "cm_(a new key for " + values.email + ")";
     else {
+      // Loaded only here: the key CLI's graph holds the database drivers.
+      const { createKey } = await import("./cli.ts");
       const created = await createKey(values.email, "claude-code");
       console.log(`Created API key '${created.name}' for ${created.email}.`);
       key = created.key as string;

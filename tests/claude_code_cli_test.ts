@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
+import { denoDir } from "./helpers/deno_dir.ts";
 import { type TestStack, withStack } from "./helpers/stack.ts";
 
 const CLAUDE = (Deno.env.get("PATH") ?? "").split(delimiter).map((d) => join(d, "claude"))
@@ -115,6 +116,7 @@ Deno.test({
           cwd: repoRoot,
           env: {
             HOME: home,
+            DENO_DIR: denoDir(),
             CODEMEMORY_DATA_DIR: join(home, "none"),
             DISABLE_AUTOUPDATER: "1",
             DISABLE_TELEMETRY: "1",

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { BRIEF_TEXT, startFakeBrief } from "./helpers/fake_brief.ts";
 import { withHooks } from "../scripts/connect/claude.ts";
+import { denoDir } from "./helpers/deno_dir.ts";
 
 const HOOK = new URL("../scripts/connect/claude_hook.mjs", import.meta.url).pathname;
 const KEY = "cm_" + "k".repeat(43);
@@ -273,7 +274,12 @@ Deno.test("connect claude: installs the hook, its settings and a private config 
       args: ["run", "-A", "scripts/connect.ts", "claude", "--url", server.url, "--key", KEY],
       cwd: new URL("..", import.meta.url).pathname,
       // No claude on PATH here: the command is printed instead of run.
-      env: { HOME: home, PATH: join(home, "bin"), CODEMEMORY_DATA_DIR: join(home, "none") },
+      env: {
+        HOME: home,
+        PATH: join(home, "bin"),
+        CODEMEMORY_DATA_DIR: join(home, "none"),
+        DENO_DIR: denoDir(),
+      },
       stdout: "piped",
       stderr: "piped",
     }).output();
