@@ -40,6 +40,20 @@ async function withHome(fn: (home: string) => Promise<void>) {
   }
 }
 
+/** `claude mcp add` of the stack's MCP endpoint with this key, as the README says. */
+async function mcpAdd(stack: TestStack, home: string, key: string) {
+  return await run(CLAUDE!, [
+    "mcp",
+    "add",
+    "--transport",
+    "http",
+    "code-memory",
+    `${stack.url}/functions/v1/mcp`,
+    "--header",
+    `Authorization: Bearer ${key}`,
+  ], home);
+}
+
 async function assertConnected(stack: TestStack, home: string) {
   const listed = await run(CLAUDE!, ["mcp", "list"], home);
   assert.equal(listed.code, 0, listed.output);
@@ -59,32 +73,14 @@ Deno.test({
     withStack("pglite", async (stack) => {
       const user = await stack.newUser();
       await withHome(async (home) => {
-        const added = await run(CLAUDE!, [
-          "mcp",
-          "add",
-          "--transport",
-          "http",
-          "code-memory",
-          `${stack.url}/functions/v1/mcp`,
-          "--header",
-          `Authorization: Bearer ${user.key}`,
-        ], home);
+        const added = await mcpAdd(stack, home, user.key);
         assert.equal(added.code, 0, added.output);
         await assertConnected(stack, home);
       });
       // A wrong key is not "connected".
       await withHome(async (home) => {
         const bad = `cm_${"x".repeat(43)}`;
-        await run(CLAUDE!, [
-          "mcp",
-          "add",
-          "--transport",
-          "http",
-          "code-memory",
-          `${stack.url}/functions/v1/mcp`,
-          "--header",
-          `Authorization: Bearer ${bad}`,
-        ], home);
+        await mcpAdd(stack, home, bad);
         const listed = await run(CLAUDE!, ["mcp", "list"], home);
         assert.doesNotMatch(listed.output, /✔ Connected/, listed.output);
       });

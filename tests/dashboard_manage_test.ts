@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium, type Page } from "playwright-core";
 import { testEachBackend } from "./helpers/db.ts";
-import { callToolOk, createProject, MCP, withMcp } from "./helpers/foundation.ts";
+import { mcpInitialize, withToken } from "./helpers/auth.ts";
+import { callToolOk, createProject, withMcp } from "./helpers/foundation.ts";
 import { type TestStack, type TestUser, withStack } from "./helpers/stack.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -43,33 +44,7 @@ async function signOut(page: Page) {
   await page.locator("#sign-in").waitFor({ state: "visible" });
 }
 
-/** The MCP endpoint's answer to an initialize request with this key (status only). */
-async function mcpStatus(stack: TestStack, key: string): Promise<number> {
-  const res = await fetch(`${stack.url}${MCP}`, {
-    method: "POST",
-    headers: {
-      authorization: `Bearer ${key}`,
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-    },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 1,
-      method: "initialize",
-      params: {
-        protocolVersion: "2025-06-18",
-        capabilities: {},
-        clientInfo: { name: "t", version: "1" },
-      },
-    }),
-  });
-  await res.body?.cancel();
-  return res.status;
-}
-
 type Clipboarded = { navigator: { clipboard: { readText(): Promise<string> } } };
-
-const asUser = (base: TestUser, key: string): TestUser => ({ ...base, key });
 
 testEachBackend(
   "dashboard: create a key, use it over MCP, revoke it in the page",
@@ -106,7 +81,7 @@ testEachBackend(
         assert.equal((await page.content()).split(secret).length - 1, 1);
 
         // The shown key works over MCP (read scope: search yes).
-        await withMcp(stack, asUser(user, secret), async (client) => {
+        await withMcp(stack, withToken(user, secret), async (client) => {
           const found = await callToolOk(client, "list_projects");
           assert.match(found.text, /web-app/);
         });
@@ -119,13 +94,13 @@ testEachBackend(
         await row.locator("button[data-revoke]").click();
         await row.locator(".pill", { hasText: "revoked" }).waitFor();
         await page.locator("#keys-status", { hasText: "Revoked 'ci-agent'" }).waitFor();
-        assert.equal(await mcpStatus(stack, secret), 401);
+        assert.equal((await mcpInitialize(stack, `Bearer ${secret}`)).status, 401);
         await assert.rejects(
-          withMcp(stack, asUser(user, secret), () => Promise.resolve()),
+          withMcp(stack, withToken(user, secret), () => Promise.resolve()),
           /Invalid, expired or revoked API key/,
         );
         // The browser's own key still works.
-        assert.equal(await mcpStatus(stack, user.key), 200);
+        assert.equal((await mcpInitialize(stack, `Bearer ${user.key}`)).status, 200);
         assert.deepEqual(problems, []);
       } finally {
         await browser.close();
@@ -200,7 +175,7 @@ testEachBackend("dashboard: connect an agent with a fresh key", async (backend) 
       );
 
       // The configured key is a working read + write key.
-      await withMcp(stack, asUser(user, key), async (client) => {
+      await withMcp(stack, withToken(user, key), async (client) => {
         await callToolOk(client, "save_memory", { content: "Connected from the dashboard" });
       });
       if (backend === "pglite") {

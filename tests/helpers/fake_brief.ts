@@ -29,12 +29,14 @@ export function startFakeBrief(
   let held = new Promise<void>((resolve) => (release = resolve));
   if (!opts.hold) held = Promise.resolve();
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
-    const body = await req.json().catch(() => ({}));
-    requests.push({
+    // Recorded on arrival (the body filled in after), so a client that gives up is still seen.
+    const request: BriefRequest = {
       path: new URL(req.url).pathname,
       authorization: req.headers.get("authorization"),
-      body,
-    });
+      body: {},
+    };
+    requests.push(request);
+    request.body = await req.json().catch(() => ({}));
     await held;
     if (opts.status && opts.status !== 200) {
       return Response.json({ error: { code: "x", message: "refused" } }, { status: opts.status });
