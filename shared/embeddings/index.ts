@@ -1,5 +1,5 @@
 /**
- * Embedding providers behind one interface (see DESIGN.md, "Embeddings"). Create one provider
+ * Embedding providers behind one interface (docs/architecture.md, decision 7). Create one provider
  * per process and reuse it: supabase opens one inference session, local loads its model once.
  *
  * Only providers that run on Supabase Edge live here (openai, supabase, hash). The `local` model
