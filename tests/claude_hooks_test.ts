@@ -95,7 +95,7 @@ Deno.test("SessionStart hook: asks the brief for this repository and prints it a
       body: {
         max_tokens: 900,
         repo: "github.com/Acme/api",
-        paths: ["src/api", "src/api/server.ts"],
+        paths: ["src/api/", "src/api/server.ts"],
       },
     }]);
     assert.deepEqual(JSON.parse(run.stdout), {
@@ -164,25 +164,33 @@ Deno.test("SessionStart hook: unreachable, refused, unconfigured or outside git:
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const closed = `http://127.0.0.1:${(listener.addr as Deno.NetAddr).port}`;
   listener.close();
+  const dir = await repo("https://github.com/acme/api");
   const outside = await Deno.makeTempDir({ prefix: "cm-hook-nogit-" });
   await using refusing = startFakeBrief({ status: 401 });
   await using failing = startFakeBrief({ status: 503 });
   try {
-    const cases: [Record<string, string>, RegExp][] = [
-      [env(closed), /^code-memory: no brief \(ECONNREFUSED\)\n$/],
-      [env(refusing.url), /^code-memory: no brief \(the API key was not accepted\)\n$/],
-      [env(failing.url), /^code-memory: no brief \(HTTP 503\)\n$/],
-      [{}, /^code-memory: not configured \(run `deno task connect claude`\)\n$/],
+    const cases: [string, Record<string, string>, RegExp][] = [
+      [dir, env(closed), /^code-memory: no brief \(ECONNREFUSED\)\n$/],
+      [dir, env(refusing.url), /^code-memory: no brief \(the API key was not accepted\)\n$/],
+      [dir, env(failing.url), /^code-memory: no brief \(HTTP 503\)\n$/],
+      [dir, {}, /^code-memory: not configured \(run `deno task connect claude`\)\n$/],
+      [
+        outside,
+        env(refusing.url),
+        /^code-memory: no brief \(not in a git repository with an origin/,
+      ],
     ];
-    for (const [vars, stderr] of cases) {
-      const run = await runHook("session-start", sessionStartInput(outside), vars);
+    for (const [cwd, vars, stderr] of cases) {
+      const run = await runHook("session-start", sessionStartInput(cwd), vars);
       assert.equal(run.code, 0, JSON.stringify(vars));
       assert.equal(run.stdout, "", JSON.stringify(vars));
       assert.match(run.stderr, stderr);
     }
-    // Outside a repository the brief is still asked, with neither repo nor paths.
-    assert.deepEqual(refusing.requests.map((r) => r.body), [{ max_tokens: 1500 }]);
+    // Outside a repository (and with no project set) there is nothing to ask about.
+    assert.equal(refusing.requests.length, 1);
+    assert.equal(failing.requests.length, 1);
   } finally {
+    await Deno.remove(dir, { recursive: true });
     await Deno.remove(outside, { recursive: true });
   }
 });
@@ -267,6 +275,7 @@ Deno.test("connect claude: settings keep what was there; a second run changes no
 Deno.test("connect claude: installs the hook, its settings and a private config file", async () => {
   await using server = startFakeBrief();
   const home = await Deno.makeTempDir({ prefix: "cm-connect-home-" });
+  const project = await repo("https://github.com/acme/api");
   try {
     await Deno.mkdir(join(home, ".claude"));
     await Deno.writeTextFile(join(home, ".claude", "settings.json"), '{"model":"opus"}');
@@ -301,11 +310,17 @@ Deno.test("connect claude: installs the hook, its settings and a private config 
 
     // The installed hook, as settings.json runs it, reads that config and gets the brief.
     const installed = join(claude, "hooks", "code-memory-hook.mjs");
-    const run = await runHook("session-start", sessionStartInput(home), { HOME: home }, installed);
+    const run = await runHook(
+      "session-start",
+      sessionStartInput(project),
+      { HOME: home },
+      installed,
+    );
     assert.equal(run.code, 0, run.stderr);
     assert.match(JSON.parse(run.stdout).hookSpecificOutput.additionalContext, /Tabs, not spaces/);
     assert.equal(server.requests[0].authorization, `Bearer ${KEY}`);
   } finally {
     await Deno.remove(home, { recursive: true });
+    await Deno.remove(project, { recursive: true });
   }
 });

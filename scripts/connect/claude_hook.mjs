@@ -87,7 +87,8 @@ async function whereWeAre(cwd) {
   const root = top?.trim();
   if (root) {
     const sub = relative(root, cwd).split(sep).join("/");
-    if (sub && !sub.startsWith("..")) paths.push(sub);
+    // A trailing slash: everything under that directory (the brief's contract).
+    if (sub && !sub.startsWith("..")) paths.push(`${sub}/`);
   }
   for (const line of (status ?? "").split("\n")) {
     const file = line.slice(3).split(" -> ").pop()?.replace(/^"|"$/g, "");
@@ -128,6 +129,9 @@ async function sessionStart(input) {
   if (cfg.project) body.project = cfg.project;
   if (repo) body.repo = repo;
   if (paths.length) body.paths = paths;
+  if (!body.project && !body.repo && !body.paths) {
+    return note("no brief (not in a git repository with an origin; set CODEMEMORY_PROJECT)");
+  }
 
   let res, brief;
   try {
@@ -159,8 +163,9 @@ async function sessionStart(input) {
   }
   const where = brief?.project ?? repo ?? "this directory";
   const text = typeof brief?.text === "string" ? brief.text.trim() : "";
+  const n = Array.isArray(brief?.items) ? brief.items.length : 0;
   const context = text
-    ? `Code Memory: what earlier sessions saved for ${where} (${brief.items?.length ?? 0} items; ` +
+    ? `Code Memory: what earlier sessions saved for ${where} (${n} item${n === 1 ? "" : "s"}; ` +
       `get_memory <id> for one in full, search_memories for more).\n\n${text}`
     : `Code Memory is connected; nothing is saved for ${where} yet. Use save_memory for decisions, ` +
       `fixes and conventions worth keeping.`;
