@@ -1,0 +1,107 @@
+/**
+ * The SessionStart hook end to end: `node scripts/connect/claude_hook.mjs session-start` with
+ * the JSON Claude Code sends, in a git repository whose origin is github.com/acme/api, against
+ * the embedded stack's real POST /functions/v1/memories/brief: what was saved about that
+ * repository reaches the session's context, inside the brief's fences; memories of another
+ * repository or user do not. Needs the session brief (issue #15): registered as ignored on a tree
+ * without it (shared/brief/), never silently left out.
+ */
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { testEachBackend } from "./helpers/db.ts";
+import { createProject, saveMemory } from "./helpers/foundation.ts";
+import { withStack } from "./helpers/stack.ts";
+
+const HOOK = new URL("../scripts/connect/claude_hook.mjs", import.meta.url).pathname;
+const HAS_BRIEF = existsSync(new URL("../shared/brief/service.ts", import.meta.url));
+
+async function git(cwd: string, ...args: string[]) {
+  const out = await new Deno.Command("git", { args: ["-C", cwd, ...args], stderr: "piped" })
+    .output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+}
+
+async function runHook(cwd: string, env: Record<string, string>) {
+  const child = new Deno.Command("node", {
+    args: [HOOK, "session-start"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+    env: { HOME: "/nonexistent", PATH: "/usr/bin:/bin", ...env },
+    clearEnv: true,
+    signal: AbortSignal.timeout(30_000),
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(JSON.stringify({
+    session_id: "e2e",
+    transcript_path: "/tmp/t.jsonl",
+    cwd,
+    hook_event_name: "SessionStart",
+    source: "startup",
+  })));
+  await writer.close();
+  const out = await child.output();
+  const text = new TextDecoder();
+  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
+}
+
+testEachBackend(
+  "SessionStart hook against the stack: the repository's brief becomes the session's context",
+  async (backend) => {
+    await withStack(backend, async (stack) => {
+      const user = await stack.newUser();
+      const stranger = await stack.newUser();
+      await createProject(stack, user, { name: "API", slug: "api" });
+      await saveMemory(stack, user, {
+        project: "api",
+        kind: "convention",
+        title: "Indent with tabs",
+        content: "All TypeScript in this repository is indented with tabs.",
+        repo: "github.com/acme/api",
+      });
+      await saveMemory(stack, user, {
+        kind: "decision",
+        title: "Elsewhere only",
+        content: "A decision about another repository.",
+        repo: "github.com/acme/web",
+      });
+      await saveMemory(stack, stranger, {
+        kind: "convention",
+        title: "Not yours",
+        content: "Someone else's convention for the same repository.",
+        repo: "github.com/acme/api",
+      });
+
+      const dir = await Deno.makeTempDir({ prefix: "cm-hook-e2e-" });
+      try {
+        await git(dir, "init", "-q");
+        await git(dir, "remote", "add", "origin", "git@github.com:acme/api.git");
+        const run = await runHook(dir, {
+          CODEMEMORY_URL: stack.url,
+          CODEMEMORY_API_KEY: user.key,
+        });
+        assert.equal(run.code, 0, run.stderr);
+        assert.equal(run.stderr, "");
+        const context: string = JSON.parse(run.stdout).hookSpecificOutput.additionalContext;
+        assert.match(context, /^Code Memory: what earlier sessions saved for /);
+        assert.match(context, /Indent with tabs/);
+        assert.match(context, /<memory-content-[0-9a-f]+/, "stored text stays fenced");
+        assert.doesNotMatch(context, /Elsewhere only|Not yours/);
+
+        // A key the stack does not know: the session still starts, with one line on stderr.
+        const bad = await runHook(dir, {
+          CODEMEMORY_URL: stack.url,
+          CODEMEMORY_API_KEY: `cm_${"x".repeat(43)}`,
+        });
+        assert.deepEqual(bad, {
+          code: 0,
+          stdout: "",
+          stderr: "code-memory: no brief (the API key was not accepted)\n",
+        });
+      } finally {
+        await Deno.remove(dir, { recursive: true });
+      }
+    });
+  },
+  { ignore: !HAS_BRIEF, sanitizeResources: false, sanitizeOps: false },
+);
