@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Code Memory's Claude Code hooks, one file, no dependencies, plain Node (Claude Code itself
-// runs on Node, so it is there wherever the hook runs; it starts in ~40 ms). Installed by
+// runs on Node, so it is there wherever the hook runs, with nothing to install). Installed by
 // `deno task connect claude`, which copies this file to ~/.claude/hooks/ and registers it:
 //
 //   node code-memory-hook.mjs session-start   SessionStart: asks the session brief for this
