@@ -4,7 +4,7 @@
  * works over MCP with the SDK's real client until it is revoked in the page, then it is a 401; an
  * owner invites a teammate, who accepts one invitation and declines another; the connect panel
  * renders each client's configuration with the stack's MCP URL and a fresh key that works.
- * Saves bench-results/dashboard-keys.png and dashboard-connect.png.
+ * Saves bench-results/dashboard-keys.png, dashboard-connect.png and dashboard-team.png.
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
@@ -218,6 +218,10 @@ testEachBackend("dashboard: invite a teammate, who accepts one and declines anot
         await page.locator("#team-status", { hasText: `Invited ${mate.email} as ${role}` })
           .waitFor();
         await page.locator("#pending-invitations li", { hasText: mate.email }).waitFor();
+      }
+      if (backend === "pglite") {
+        await Deno.mkdir(SHOTS, { recursive: true });
+        await page.screenshot({ path: new URL("dashboard-team.png", SHOTS).pathname });
       }
       // A bad email is the API's 400, said in the panel.
       await page.locator("#invite-form input[name=email]").evaluate((e) =>
