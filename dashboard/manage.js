@@ -60,6 +60,13 @@ export class Manage {
     this.api = api;
     /** @type {Array<{ id: string, ref: string, name: string, slug: string, role: string }>} */
     this.projects = [];
+    // A new sign-in starts clean: no secret or configuration of an earlier session stays.
+    for (const id of ["new-key", "connect-key", "connect-configs"]) {
+      $(id).replaceChildren();
+      $(id).hidden = true;
+    }
+    $("team-detail").hidden = true;
+    for (const id of ["keys-status", "team-status", "connect-status"]) say(id, "");
   }
 
   /** Loads whatever the view shows (called when it is opened). */

@@ -101,6 +101,15 @@ testEachBackend(
         );
         // The browser's own key still works.
         assert.equal((await mcpInitialize(stack, `Bearer ${user.key}`)).status, 200);
+        // Signed out and in again in the same page (another user): no earlier secret is left.
+        await signOut(page);
+        await page.fill("#key-form input[name=key]", (await stack.newUser()).key);
+        await page.click("#key-form button[type=submit]");
+        await page.locator("#views").waitFor({ state: "visible" });
+        await page.click("#views [data-view=keys]");
+        await page.locator("#keys-table tbody tr", { hasText: "this browser" }).waitFor();
+        assert.equal((await page.content()).includes(secret), false);
+        assert.equal(await page.locator("#new-key").isVisible(), false);
         assert.deepEqual(problems, []);
       } finally {
         await browser.close();
