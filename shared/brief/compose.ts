@@ -55,7 +55,9 @@ export function composeBrief(input: ComposeInput): Brief {
   const fence = new Fence();
   const budget = input.maxTokens * 4;
   const chosen = new Set<Candidate>();
-  const render = () => renderBrief(fence, input.project, candidates, chosen);
+  // Each item is rendered once; trying a selection only joins strings.
+  const rendered = new Map(candidates.map((c) => [c, renderItem(fence, c)]));
+  const render = () => renderBrief(fence, input.project, candidates, chosen, rendered);
   const tryAdd = (c: Candidate) => {
     chosen.add(c);
     if (render().length > budget) chosen.delete(c);
@@ -87,6 +89,7 @@ function renderBrief(
   project: string | null,
   candidates: Candidate[],
   chosen: Set<Candidate>,
+  rendered: Map<Candidate, string>,
 ): string {
   const lines = [
     `# Session brief (${project === null ? "all your projects" : `project ${project}`})`,
@@ -96,7 +99,7 @@ function renderBrief(
     const shown = candidates.filter((c) => c.section === section && chosen.has(c));
     if (shown.length === 0) continue;
     lines.push("", `## ${HEADINGS[section]}`);
-    for (const c of shown) lines.push(renderItem(fence, c));
+    for (const c of shown) lines.push(rendered.get(c)!);
   }
   const left = candidates.filter((c) => !chosen.has(c));
   if (left.length) {
