@@ -5,12 +5,11 @@
  */
 import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
-import type { Database } from "../shared/db/types.ts";
-import type { Insights } from "../shared/analytics/insights.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import {
   insertMemoryEvents,
   insertSearchEvents,
+  insightsAs,
   rollup,
   type SearchRow,
   utcDay,
@@ -19,15 +18,7 @@ import { openTestDb, testEachBackend } from "./helpers/db.ts";
 import { assertPgError } from "./helpers/foundation.ts";
 import { dropUsers, newTestUser } from "./helpers/users.ts";
 
-const insights = (db: Database, userId: string, projectId: string | null) =>
-  asUser(
-    db,
-    userId,
-    async (tx) =>
-      (await tx.query<{ i: Insights }>("select public.get_insights($1::uuid, 7) as i", [
-        projectId,
-      ]))[0].i,
-  );
+const insights = insightsAs;
 
 /** Noon UTC `offset` days from today (a time inside that day whatever the clock says). */
 const noon = (offset: number) => `${utcDay(offset)}T12:00:00Z`;
