@@ -61,14 +61,13 @@ export async function resolveBriefScope(
   const project = await findProject(tx, userId, { ownSlug: slugify(name) });
   if (project) return { project, repo };
   const [known] = await tx.query(
-    `select 1 from memories m
-     where m.repo is not null and private.normalize_repo(m.repo) = $1 limit 1`,
+    "select 1 from memories m where m.repo_key = $1 limit 1",
     [repo],
   );
   return known ? { project: null, repo } : null;
 }
 
-/** The repository in the one form memories are compared by (SQL: a single definition). */
+/** The repository in the form memories.repo_key holds (one definition: the SQL function). */
 async function normalizeRepo(tx: Queryable, repo: string): Promise<string | null> {
   const [row] = await tx.query<{ repo: string | null }>(
     "select private.normalize_repo($1) as repo",
@@ -136,7 +135,7 @@ async function read(
   const within: string[] = [];
   if (scope.project) within.push(`m.project_id = ${param(scope.project.id)}`);
   if (scope.repo) {
-    within.push(`(m.repo is not null and private.normalize_repo(m.repo) = ${param(scope.repo)})`);
+    within.push(`m.repo_key = ${param(scope.repo)}`);
   }
   const where = [NOT_EXPIRED, q.where(param)];
   if (within.length) where.push(`(${within.join(" or ")})`);
