@@ -144,7 +144,14 @@ function render() {
   const rollup = insights.last_rollup_at
     ? `updated ${new Date(insights.last_rollup_at).toLocaleString("en")}`
     : "no rollup yet";
-  $("status").textContent = `${insights.from} – ${insights.to} (UTC) · ${rollup}`;
+  // Days the rollup has not finished (today, mostly) are counted from the raw events.
+  const live = insights.live_days ?? [];
+  const liveNote = live.length === 0
+    ? ""
+    : ` · ${
+      live.length === 1 && live[0] === insights.to ? "today" : `${live.length} days`
+    } counted live`;
+  $("status").textContent = `${insights.from} – ${insights.to} (UTC) · ${rollup}${liveNote}`;
   $("kpi-searches").textContent = fmt.int(t.searches);
   $("kpi-searches-sub").textContent = `${
     fmt.int(Math.round(t.searches / insights.days * 10) / 10)

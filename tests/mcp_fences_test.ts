@@ -74,6 +74,12 @@ function assertFenced(text: string, marker: string, what: string): void {
   );
 }
 
+/** Asserts the answer's fences are sound and the marker, if it is there at all, is in one. */
+function assertOnlyFenced(text: string, marker: string, what: string): void {
+  const { outside } = parseFenced(text);
+  assert.ok(!outside.includes(marker), `${what}: stored text outside a fence:\n${text}`);
+}
+
 /** Tags have a rule at the API and on import; the database itself takes any text. */
 const TAG_SAFE = /[^\p{L}\p{N}._:/+#-]/gu;
 
@@ -128,7 +134,12 @@ async function writeViaDatabase(
 
 async function answers(client: McpClient, marker: string) {
   const listed = await callToolOk(client, "list_memories", { limit: 100 });
-  const memories = listed.structuredContent.memories as { id: string; content: string }[];
+  const memories = listed.structuredContent.memories as {
+    id: string;
+    content: string;
+    project: string;
+    file_path: string;
+  }[];
   const memory = memories.find((m) => m.content.startsWith(marker));
   assert.ok(memory, "the memory is listed");
   const got = await callToolOk(client, "get_memory", { id: memory.id });
@@ -137,7 +148,23 @@ async function answers(client: McpClient, marker: string) {
     mode: "keyword",
     limit: 50,
   });
-  return { listed: listed.text, got: got.text, found: found.text };
+  // The session brief finds it by its file; the prompt and the resources print it too.
+  const scope = { project: memory.project, paths: [memory.file_path] };
+  const brief = await callToolOk(client, "get_session_brief", { ...scope, task: marker });
+  const prompt = await client.getPrompt({
+    name: "session_brief",
+    arguments: { project: memory.project, task: marker },
+  });
+  const resource = await client.readResource({ uri: `memory://memories/${memory.id}` });
+  return {
+    listed: listed.text,
+    got: got.text,
+    found: found.text,
+    brief: brief.text,
+    resource: (resource.contents[0] as { text: string }).text,
+    // Found by meaning or words (which the fuzzed text may merge): only its fences are checked.
+    prompt: { text: (prompt.messages[0].content as { text: string }).text, partial: true },
+  };
 }
 
 testEachBackend(
@@ -164,7 +191,16 @@ testEachBackend(
               if (viaImport) await writeViaImport(stack, alice, marker, fields);
               else await writeViaDatabase(stack, alice, shared.id, marker, fields);
               for (const [what, text] of Object.entries(await answers(aliceClient, marker))) {
-                assertFenced(text, marker, what);
+                if (typeof text === "string") assertFenced(text, marker, what);
+                else assertOnlyFenced(text.text, marker, what);
+              }
+              // A project's brief resource (its conventions and decisions: not this note).
+              const briefs = (await aliceClient.listResources()).resources
+                .filter((r) => r.uri.startsWith("memory://projects/"));
+              assert.ok(briefs.length >= 1);
+              for (const { uri } of briefs.slice(0, 3)) {
+                const read = await aliceClient.readResource({ uri });
+                assertOnlyFenced((read.contents[0] as { text: string }).text, marker, uri);
               }
               if (viaImport) {
                 // The imported project's name and description, in alice's list of projects.

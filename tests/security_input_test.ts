@@ -67,6 +67,8 @@ const injected = (inj: string) =>
     ["get_memory", { id: inj }],
     ["search_memories", { query: inj }],
     ["list_project_members", { project: inj }],
+    ["get_session_brief", { project: inj, task: inj }],
+    ["get_session_brief", { repo: inj, paths: [inj] }],
   ] as const;
 
 testEachBackend(

@@ -135,13 +135,26 @@ testEachBackend(
           ["accept_invitation", { invitation: invitationId }],
           ["decline_invitation", { invitation: invitationId }],
         ];
+        // Reads that answer an unknown target with an empty result, never an error.
+        const empty: [string, Record<string, unknown>][] = [
+          ["get_session_brief", { project: project.id, task: "secret plan" }],
+          ["get_session_brief", { repo: "github.com/alice/secret", paths: ["plan.md"] }],
+        ];
         // Every tool is in the attack matrix (list_projects takes no target: it is read below),
         // so a new or renamed tool cannot slip past it.
         assert.deepEqual(
           [...names].sort(),
-          [...new Set([...calls.map(([name]) => name), "list_projects"])].sort(),
+          [...new Set([...calls, ...empty].map(([name]) => name).concat("list_projects"))].sort(),
           "the tools the server lists are exactly those the matrix attacks",
         );
+        for (const [name, args] of empty) {
+          const result = await callTool(client, name, args);
+          assert.notEqual(result.isError, true, `${name}: ${result.text}`);
+          assert.deepEqual(result.structuredContent?.items, [], name);
+          for (const id of [memory.id, project.id]) {
+            assert.ok(!JSON.stringify(result).includes(id), `${name} leaked ${id}`);
+          }
+        }
         for (const [name, args] of calls) {
           const result = await callTool(client, name, args);
           assert.equal(result.isError, true, `${name} succeeded: ${result.text}`);

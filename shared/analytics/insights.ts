@@ -42,6 +42,8 @@ export interface Insights {
   from: string;
   to: string;
   last_rollup_at: string | null;
+  /** Days of the window counted live from raw events (not rolled up yet), oldest first. */
+  live_days: string[];
   totals: Omit<DaySeries, "day"> & { cache_hits: number };
   series: DaySeries[];
   top_queries: { query: string; count: number; zero_results: number }[];

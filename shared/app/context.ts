@@ -1,4 +1,5 @@
 import { AnalyticsRecorder } from "../analytics/recorder.ts";
+import { BriefService } from "../brief/service.ts";
 import { RecordedSearchService } from "../analytics/search.ts";
 import type { Authenticator } from "../auth/authenticate.ts";
 import type { Cache, RateLimiter } from "../cache/index.ts";
@@ -32,6 +33,8 @@ export interface AppContext {
   teams: TeamService;
   /** Usage events (searches, writes), written in batches after responding. */
   analytics: AnalyticsRecorder;
+  /** Session briefs for coding agents (over `search` for the task's matches). */
+  brief: BriefService;
 }
 
 export interface ContextOptions {
@@ -58,6 +61,11 @@ export function createContext(
   // Usage events: every save, update and delete (searches: RecordedSearchService below).
   const analytics = new AnalyticsRecorder(db);
   service.onWrite(analytics.onWrite);
+  // Records every search (REST and MCP) for analytics.
+  const search = new RecordedSearchService(
+    { db, embedder, cache, ttlSeconds: config.CACHE_TTL_SECONDS },
+    analytics,
+  );
   return {
     config,
     db,
@@ -67,11 +75,8 @@ export function createContext(
     cache,
     rateLimiter: createLimiter(config),
     teams,
-    // Records every search (REST and MCP) for analytics.
-    search: new RecordedSearchService(
-      { db, embedder, cache, ttlSeconds: config.CACHE_TTL_SECONDS },
-      analytics,
-    ),
+    search,
     analytics,
+    brief: new BriefService(db, search),
   };
 }

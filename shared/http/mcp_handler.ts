@@ -7,6 +7,7 @@ import {
   resourceMetadataUrl,
 } from "../auth/resource_metadata.ts";
 import { McpServer, WebStandardStreamableHTTPServerTransport } from "../mcp/sdk.ts";
+import { registerBriefTools } from "../mcp/brief_tools.ts";
 import { registerTeamTools } from "../mcp/team_tools.ts";
 import { registerMemoryTools } from "../mcp/tools.ts";
 import { limitBody } from "./body_limit.ts";
@@ -18,7 +19,7 @@ import { isUtf8 } from "./utf8.ts";
 export const MCP_SERVER_INFO = { name: "code-memory", version: "0.1.0" };
 
 const INSTRUCTIONS =
-  "Code Memory is your long-term memory across sessions and projects. Search it before starting work on something you may have seen before; save decisions, fixes, conventions and answers worth recalling.";
+  "Code Memory is your long-term memory across sessions and projects. At the start of a session call get_session_brief (repo, the files you will touch, your task) for the conventions, decisions and known fixes that matter there. Search it before starting work on something you may have seen before; save decisions, fixes, conventions and answers worth recalling.";
 
 /**
  * The `mcp` function: stateless Streamable HTTP. Every POST gets a fresh server bound to the
@@ -52,6 +53,7 @@ export function createMcpHandler(ctx: AppContext) {
       const server = new McpServer(MCP_SERVER_INFO, { instructions: INSTRUCTIONS });
       registerMemoryTools(server, ctx.service, principal, ctx.search);
       registerTeamTools(server, ctx.service, ctx.teams, principal);
+      registerBriefTools(server, ctx.service, ctx.brief, principal);
       const transport = new WebStandardStreamableHTTPServerTransport({
         sessionIdGenerator: undefined,
         enableJsonResponse: true,

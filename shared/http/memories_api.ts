@@ -5,6 +5,7 @@ import {
   saveMemorySchema,
   updateMemorySchema,
 } from "../memory/schemas.ts";
+import { briefSchema } from "../brief/schemas.ts";
 import { searchSchema } from "../search/schemas.ts";
 import type { AppContext } from "../app/context.ts";
 import { createApiApp } from "./api_app.ts";
@@ -15,8 +16,8 @@ import { userOf, uuidParam, valid } from "./validate.ts";
 
 const memoryId = (raw: string) => uuidParam(raw, "memory");
 
-/** POST routes that only read: searches carry their query in a JSON body. */
-const READ_ONLY_POSTS = new Set(["/memories/search"]);
+/** POST routes that only read: searches and briefs carry their request in a JSON body. */
+const READ_ONLY_POSTS = new Set(["/memories/search", "/memories/brief"]);
 
 /**
  * REST API of the `memories` function, mounted where Supabase routes it: /memories/…
@@ -24,6 +25,7 @@ const READ_ONLY_POSTS = new Set(["/memories/search"]);
  *   GET/PATCH/DELETE /memories/:id   one memory
  *   GET/POST   /memories/projects    list / create projects
  *   POST       /memories/search      hybrid search (a read: the 'read' scope suffices)
+ *   POST       /memories/brief       a session brief for a coding agent (a read, likewise)
  *   …/memories/projects/:project…     members and project admin (teams_api.ts)
  *   GET/POST/DELETE /memories/keys…   the caller's API keys (keys_api.ts)
  *   GET /memories/export, POST /memories/import   JSON Lines of your memories (transfer_api.ts)
@@ -52,6 +54,12 @@ export function createMemoriesApi(ctx: AppContext) {
       const { hits, ...rest } = await ctx.search.search(user(c), c.req.valid("json"));
       return c.json({ results: hits, ...rest });
     },
+  );
+
+  app.post(
+    "/brief",
+    valid("json", briefSchema),
+    async (c) => c.json(await ctx.brief.brief(user(c), c.req.valid("json"))),
   );
 
   // Fixed paths before the /:id routes below.

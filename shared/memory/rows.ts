@@ -19,6 +19,9 @@ export const MEMORY_COLUMNS = `m.id, m.user_id, m.project_id, ${
   m.importance, m.content_hash, m.embedding_status, m.embedding_model, m.version, m.created_at,
   m.updated_at, m.last_accessed_at, m.access_count, m.expires_at`;
 
+/** A memory (`m`) that has not expired: expired ones are never shown. */
+export const NOT_EXPIRED = `(m.expires_at is null or m.expires_at > now())`;
+
 export const PROJECT_COLUMNS = `p.id, ${projectRefSql("p")} as ref, p.owner_id, p.name, p.slug,
   p.description, p.is_default, pm.role, p.created_at`;
 

@@ -3,7 +3,7 @@ import type { Database, Queryable } from "../db/types.ts";
 import { badRequest, conflict, forbidden, notFound } from "../errors.ts";
 import { DEFAULT_LIST_LIMIT } from "./limits.ts";
 import * as projects from "./projects.ts";
-import { MEMORY_COLUMNS, toMemory } from "./rows.ts";
+import { MEMORY_COLUMNS, NOT_EXPIRED, toMemory } from "./rows.ts";
 import type {
   CreateProjectInput,
   ListMemoriesInput,
@@ -22,7 +22,6 @@ export type WriteListener = (event: {
 }) => void | Promise<void>;
 
 const FROM_MEMORIES = `from memories m join projects p on p.id = m.project_id`;
-const NOT_EXPIRED = `(m.expires_at is null or m.expires_at > now())`;
 
 /**
  * Optional columns copied verbatim from input to row, by save and update alike: the only input

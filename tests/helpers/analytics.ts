@@ -2,6 +2,8 @@
  * Analytics test helpers: a seeded event history written straight into the event tables (as
  * the recorder would), the aggregates the rollup must compute from it, and small SQL helpers.
  */
+import type { Insights } from "../../shared/analytics/insights.ts";
+import { asUser } from "../../shared/db/as_user.ts";
 import type { Database, Queryable } from "../../shared/db/types.ts";
 
 /** Deterministic PRNG: the same seed gives the same history on every run. */
@@ -201,3 +203,15 @@ export async function rollup(db: Queryable, day: string): Promise<number> {
   const [row] = await db.query<{ n: number }>("select analytics.rollup($1::date) as n", [day]);
   return Number(row.n);
 }
+
+/** public.get_insights() as the user: their own activity (projectId null), or the project's. */
+export const insightsAs = (db: Database, userId: string, projectId: string | null, days = 7) =>
+  asUser(
+    db,
+    userId,
+    async (tx) =>
+      (await tx.query<{ i: Insights }>("select public.get_insights($1::uuid, $2::int) as i", [
+        projectId,
+        days,
+      ]))[0].i,
+  );
