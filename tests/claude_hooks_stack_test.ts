@@ -3,17 +3,14 @@
  * the JSON Claude Code sends, in a git repository whose origin is github.com/acme/api, against
  * the embedded stack's real POST /functions/v1/memories/brief: what was saved about that
  * repository reaches the session's context, inside the brief's fences; memories of another
- * repository or user do not. Needs the session brief (issue #15): registered as ignored on a tree
- * without it (shared/brief/), never silently left out.
+ * repository or user do not.
  */
 import assert from "node:assert/strict";
-import { existsSync } from "node:fs";
 import { testEachBackend } from "./helpers/db.ts";
 import { createProject, saveMemory } from "./helpers/foundation.ts";
 import { withStack } from "./helpers/stack.ts";
 
 const HOOK = new URL("../scripts/connect/claude_hook.mjs", import.meta.url).pathname;
-const HAS_BRIEF = existsSync(new URL("../shared/brief/service.ts", import.meta.url));
 
 async function git(cwd: string, ...args: string[]) {
   const out = await new Deno.Command("git", { args: ["-C", cwd, ...args], stderr: "piped" })
@@ -103,5 +100,5 @@ testEachBackend(
       }
     });
   },
-  { ignore: !HAS_BRIEF, sanitizeResources: false, sanitizeOps: false },
+  { sanitizeResources: false, sanitizeOps: false },
 );
