@@ -13,17 +13,18 @@ import { type TestStack, withStack } from "./helpers/stack.ts";
 const CLAUDE = (Deno.env.get("PATH") ?? "").split(delimiter).map((d) => join(d, "claude"))
   .find((p) => existsSync(p));
 
+/** No update checks, telemetry or other traffic: the CLI talks to the stack only. */
+const QUIET = {
+  DISABLE_AUTOUPDATER: "1",
+  DISABLE_TELEMETRY: "1",
+  CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+};
+
 async function run(cmd: string, args: string[], home: string, cwd = home) {
   const out = await new Deno.Command(cmd, {
     args,
     cwd,
-    env: {
-      HOME: home,
-      // No update checks, telemetry or other traffic: the CLI talks to the stack only.
-      DISABLE_AUTOUPDATER: "1",
-      DISABLE_TELEMETRY: "1",
-      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
-    },
+    env: { HOME: home, ...QUIET },
     stdout: "piped",
     stderr: "piped",
   }).output();
@@ -114,9 +115,7 @@ Deno.test({
             HOME: home,
             DENO_DIR: denoDir(),
             CODEMEMORY_DATA_DIR: join(home, "none"),
-            DISABLE_AUTOUPDATER: "1",
-            DISABLE_TELEMETRY: "1",
-            CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+            ...QUIET,
           },
           stdout: "piped",
           stderr: "piped",

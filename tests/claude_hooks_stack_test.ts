@@ -9,38 +9,7 @@ import assert from "node:assert/strict";
 import { testEachBackend } from "./helpers/db.ts";
 import { createProject, saveMemory } from "./helpers/foundation.ts";
 import { withStack } from "./helpers/stack.ts";
-
-const HOOK = new URL("../scripts/connect/claude_hook.mjs", import.meta.url).pathname;
-
-async function git(cwd: string, ...args: string[]) {
-  const out = await new Deno.Command("git", { args: ["-C", cwd, ...args], stderr: "piped" })
-    .output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-}
-
-async function runHook(cwd: string, env: Record<string, string>) {
-  const child = new Deno.Command("node", {
-    args: [HOOK, "session-start"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-    env: { HOME: "/nonexistent", PATH: "/usr/bin:/bin", ...env },
-    clearEnv: true,
-    signal: AbortSignal.timeout(30_000),
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(JSON.stringify({
-    session_id: "e2e",
-    transcript_path: "/tmp/t.jsonl",
-    cwd,
-    hook_event_name: "SessionStart",
-    source: "startup",
-  })));
-  await writer.close();
-  const out = await child.output();
-  const text = new TextDecoder();
-  return { code: out.code, stdout: text.decode(out.stdout), stderr: text.decode(out.stderr) };
-}
+import { git, runHook, sessionStartInput } from "./helpers/claude_hook.ts";
 
 testEachBackend(
   "SessionStart hook against the stack: the repository's brief becomes the session's context",
@@ -73,7 +42,7 @@ testEachBackend(
       try {
         await git(dir, "init", "-q");
         await git(dir, "remote", "add", "origin", "git@github.com:acme/api.git");
-        const run = await runHook(dir, {
+        const run = await runHook("session-start", sessionStartInput(dir), {
           CODEMEMORY_URL: stack.url,
           CODEMEMORY_API_KEY: user.key,
         });
@@ -86,7 +55,7 @@ testEachBackend(
         assert.doesNotMatch(context, /Elsewhere only|Not yours/);
 
         // A key the stack does not know: the session still starts, with one line on stderr.
-        const bad = await runHook(dir, {
+        const bad = await runHook("session-start", sessionStartInput(dir), {
           CODEMEMORY_URL: stack.url,
           CODEMEMORY_API_KEY: `cm_${"x".repeat(43)}`,
         });
