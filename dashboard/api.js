@@ -39,6 +39,13 @@ export class Api {
     this.client = client;
   }
 
+  /** This deployment's functions URL (the MCP endpoint is `${functionsUrl}/mcp`). */
+  get functionsUrl() {
+    return this.session.mode === "key"
+      ? this.session.apiBase
+      : `${this.session.supabaseUrl}/functions/v1`;
+  }
+
   /**
    * `path` is a function and its route, e.g. "analytics/insights?days=30" or
    * "memories/search"; a body makes it a POST (or pass the method).

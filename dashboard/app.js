@@ -8,6 +8,7 @@ import {
   signInWithPassword,
 } from "./api.js";
 import { barChart, lineChart } from "./charts.js";
+import { Manage, wireManage } from "./manage.js";
 
 const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const COLORS = {
@@ -22,6 +23,8 @@ const COLORS = {
 /** @type {import("./api.js").Api | null} */
 let api = null;
 let insights = null;
+/** @type {Manage | null} */
+let manage = null;
 
 const fmt = {
   int: (n) => Number(n ?? 0).toLocaleString("en"),
@@ -52,6 +55,7 @@ function memoryLabel(m) {
 function showSignIn(message = "") {
   $("app").hidden = true;
   $("controls").hidden = true;
+  $("views").hidden = true;
   $("sign-in").hidden = false;
   $("sign-in-error").textContent = message;
   const form = /** @type {HTMLFormElement} */ ($("key-form"));
@@ -86,7 +90,28 @@ async function start(signedIn) {
   $("sign-in").hidden = true;
   $("app").hidden = false;
   $("controls").hidden = false;
+  manage = new Manage(api);
+  manage.showEndpoint();
+  showView("insights");
+  $("views").hidden = false;
   await Promise.all([refresh(), loadMemories("")]);
+}
+
+/**
+ * One view at a time: the management panels carry data-view; everything else in #app is the
+ * insights view. The project and range controls belong to insights.
+ */
+function showView(view) {
+  for (const child of $("app").children) {
+    /** @type {HTMLElement} */ (child).hidden = (child.getAttribute("data-view") ?? "insights") !==
+      view;
+  }
+  for (const b of document.querySelectorAll("#views [data-view]")) {
+    if (b.getAttribute("data-view") === view) b.setAttribute("aria-current", "page");
+    else b.removeAttribute("aria-current");
+  }
+  $("controls").classList.toggle("insights-only", view !== "insights");
+  if (view !== "insights") void manage?.show(view);
 }
 
 // --- Data -----------------------------------------------------------------------------------
@@ -302,9 +327,15 @@ $("supabase-form").addEventListener("submit", async (e) => {
   }
 });
 
+for (const b of document.querySelectorAll("#views [data-view]")) {
+  b.addEventListener("click", () => showView(b.getAttribute("data-view")));
+}
+wireManage(() => manage);
+
 $("sign-out").addEventListener("click", async () => {
   await api?.signOut();
   api = null;
+  manage = null;
   insights = null;
   showSignIn();
 });

@@ -1,5 +1,8 @@
-// `deno task key create --email E [--name N]`: prints a new API key on its last line.
-// Talks to the running stack when there is one (it holds PGlite exclusively), else the database.
+// `deno task key create --email E [--name N] [--confirmed]`: prints a new API key on its last
+// line. On a Supabase project (SUPABASE_URL + SUPABASE_SERVICE_ROLE_KEY) the user is found or
+// invited through Supabase Auth's Admin API (scripts/lib/supabase_admin.ts). Otherwise it talks
+// to the running stack when there is one (it holds PGlite exclusively), else the database,
+// where the embedded stack's stand-in creates users.
 import { parseArgs } from "node:util";
 import { loadConfig } from "../shared/config.ts";
 import { openDatabase } from "./local/database.ts";
@@ -7,10 +10,20 @@ import { migrate } from "../shared/db/migrate.ts";
 import { issueKey } from "./local/admin.ts";
 import { pgliteDir, readLiveState } from "./local/state.ts";
 import { runMain } from "./lib/run_main.ts";
+import { issueKeyThroughSupabase, supabaseAdminEnv } from "./lib/supabase_admin.ts";
 
-const USAGE = "usage: deno task key create --email EMAIL [--name NAME]";
+const USAGE = "usage: deno task key create --email EMAIL [--name NAME] [--confirmed]";
 
-async function createKey(email: string, name?: string) {
+const HOW = {
+  existing: "",
+  invited: " Supabase Auth emailed them an invitation to set a password (for the dashboard).",
+  created: " Created in Supabase Auth with the address confirmed (no email sent).",
+};
+
+/** A new key for the user with this email: through the running stack, else the database. */
+export async function createKey(email: string, name?: string, opts: { confirmed?: boolean } = {}) {
+  const supabase = supabaseAdminEnv((n) => Deno.env.get(n));
+  if (supabase) return await issueKeyThroughSupabase(supabase, { email, name, ...opts });
   const config = loadConfig();
   const dataDir = config.CODEMEMORY_DATA_DIR;
   const running = config.databaseUrl ? null : await readLiveState(dataDir);
@@ -38,7 +51,11 @@ async function main(argv: string[]): Promise<number> {
   try {
     parsed = parseArgs({
       args: argv,
-      options: { email: { type: "string" }, name: { type: "string" } },
+      options: {
+        email: { type: "string" },
+        name: { type: "string" },
+        confirmed: { type: "boolean", default: false },
+      },
       allowPositionals: true,
     });
   } catch (err) {
@@ -56,8 +73,11 @@ async function main(argv: string[]): Promise<number> {
     console.error(`Not an email address: ${values.email}`);
     return 2;
   }
-  const created = await createKey(values.email, values.name);
-  console.log(`Created API key '${created.name}' for ${created.email} (user ${created.user_id}).`);
+  const created = await createKey(values.email, values.name, { confirmed: values.confirmed });
+  const how = "user" in created ? HOW[created.user as keyof typeof HOW] : "";
+  console.log(
+    `Created API key '${created.name}' for ${created.email} (user ${created.user_id}).${how}`,
+  );
   console.log("Store it now; it cannot be shown again. Send it as Authorization: Bearer <key>.");
   console.log(created.key);
   return 0;

@@ -1,12 +1,13 @@
 /**
  * The dashboard renders stored text as text (security review: held up, kept covered): markup in
  * a memory's title, content, tags, a project's name or a search query never becomes elements
- * or runs script, in headless Chromium under the page's CSP.
+ * or runs script, in headless Chromium under the page's CSP; nor does a key's name, a project
+ * name in the team view or an invitation's project (the management views).
  */
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { chromium } from "playwright-core";
-import { call, createProject, MEMORIES, saveMemory } from "./helpers/foundation.ts";
+import { call, createProject, inviteMember, MEMORIES, saveMemory } from "./helpers/foundation.ts";
 import { withStack } from "./helpers/stack.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -37,6 +38,14 @@ Deno.test(
       assert.equal(searched.status, 200);
       await stack.ctx.analytics.flush();
       await stack.db.query("select analytics.rollup((now() at time zone 'utc')::date)");
+      const named = await call(stack, user, "POST", `${MEMORIES}/keys`, { name: `Key ${MARKUP}` });
+      assert.equal(named.status, 201);
+      const other = await stack.newUser();
+      const shared = await createProject(stack, other, {
+        name: `Shared ${MARKUP}`,
+        slug: "shared",
+      });
+      await inviteMember(stack.db, other.userId, shared.id, user.userId, "reader");
 
       const browser = await chromium.launch({
         executablePath: CHROMIUM,
@@ -53,6 +62,15 @@ Deno.test(
         // The markup is there as characters, never as elements, and nothing ran.
         const injected = await page.$$eval("#app img, #app script, #app b", (els) => els.length);
         assert.equal(injected, 0);
+        // The management views show the same text as characters.
+        await page.click("#views [data-view=keys]");
+        await page.locator("#keys-table", { hasText: "Key <img" }).waitFor();
+        await page.click("#views [data-view=team]");
+        await page.locator("#team-projects li", { hasText: "Project <img" }).locator("button")
+          .click();
+        await page.locator("#team-project-name", { hasText: "Project <img" }).waitFor();
+        await page.locator("#incoming-invitations", { hasText: "Shared <img" }).waitFor();
+        assert.equal(await page.$$eval("#app img, #app script, #app b", (els) => els.length), 0);
         assert.equal(
           await page.evaluate(() => (globalThis as { __pwned?: number }).__pwned),
           undefined,

@@ -104,6 +104,14 @@ done
 # Playwright's own browser download cannot reach its host).
 [ -x /usr/bin/chromium ] || apt_install chromium
 
+# Claude Code's CLI, for tests/claude_code_cli_test.ts (`claude mcp add` + `claude mcp list`
+# against the embedded stack). Pinned; its postinstall is not needed (npm skips it).
+CLAUDE_CODE_VERSION=2.1.197
+if ! claude --version 2>/dev/null | grep -q "^$CLAUDE_CODE_VERSION "; then
+  log "installing @anthropic-ai/claude-code@$CLAUDE_CODE_VERSION via npm"
+  quiet npm install -g "@anthropic-ai/claude-code@$CLAUDE_CODE_VERSION"
+fi
+
 # pg_cron must be preloaded and may only be created in cron.database_name.
 # Keep any libraries already preloaded by other config files.
 libs=$(psql_pg -d postgres -c 'show shared_preload_libraries' | tr -d ' ')

@@ -25,6 +25,12 @@ export function generateApiKey(): string {
   return API_KEY_PREFIX + b64.replace(/=+$/, "");
 }
 
+/** A new key and what is stored of it: its first 10 characters and its SHA-256. */
+export async function newApiKey(): Promise<{ key: string; prefix: string; keyHash: string }> {
+  const key = generateApiKey();
+  return { key, prefix: key.slice(0, 10), keyHash: await sha256Hex(key) };
+}
+
 export const looksLikeApiKey = (token: string) => API_KEY_PATTERN.test(token);
 /** Bearer tokens with our prefix are API keys (well-formed or not); anything else may be a JWT. */
 export const isApiKeyCandidate = (token: string) => token.startsWith(API_KEY_PREFIX);
@@ -54,7 +60,7 @@ export async function createApiKey(
   userId: string,
   opts: { name?: string; scopes?: Scope[]; expiresAt?: string } = {},
 ): Promise<{ key: string; record: ApiKeyRecord }> {
-  const key = generateApiKey();
+  const { key, prefix, keyHash } = await newApiKey();
   const [record] = await db.query<ApiKeyRecord>(
     `insert into api_keys (user_id, name, prefix, key_hash, scopes, expires_at)
      values ($1, $2, $3, $4, $5::text[], $6::timestamptz)
@@ -62,8 +68,8 @@ export async function createApiKey(
     [
       userId,
       opts.name ?? "default",
-      key.slice(0, 10),
-      await sha256Hex(key),
+      prefix,
+      keyHash,
       opts.scopes ?? ["read", "write"],
       opts.expiresAt ?? null,
     ],
