@@ -16,8 +16,8 @@ import { searchRpc } from "./rpc.ts";
  * the relevance floor: cosines spread too differently between models for one number.
  */
 export const DUPLICATE_THRESHOLDS: Readonly<Record<string, number>> = {
-  "minilm-l6-v2-q4": 0.8,
-  "hash-v2": 0.7,
+  "minilm-l6-v2-q4": 0.80,
+  "hash-v2": 0.50,
 };
 
 /** Near-duplicates reported per save, closest first. */
