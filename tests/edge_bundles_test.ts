@@ -322,12 +322,14 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
       const { tools } = await client.listTools();
       assert.deepEqual(tools.map((t) => t.name).sort(), [
         "accept_invitation",
+        "create_project",
         "decline_invitation",
         "delete_memory",
         "get_memory",
         "list_memories",
         "list_project_members",
         "list_projects",
+        "restore_memory",
         "save_memory",
         "search_memories",
         "share_project",
@@ -346,6 +348,15 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
       assert.match(got.text, /one file per function/);
       const updated = await callToolOk(client, "update_memory", { id: memory.id, tags: ["edge"] });
       assert.deepEqual((updated.structuredContent as { memory: Memory }).memory.tags, ["edge"]);
+      const restored = await callToolOk(client, "restore_memory", { id: memory.id, version: 1 });
+      assert.deepEqual((restored.structuredContent as { memory: Memory }).memory.tags, [
+        "deploy",
+      ]);
+      const created = await callToolOk(client, "create_project", { name: "Edge API" });
+      assert.equal(
+        (created.structuredContent as { project: { ref: string } }).project.ref,
+        "edge-api",
+      );
       const listed = await callToolOk(client, "list_memories", {});
       assert.deepEqual(
         (listed.structuredContent as { memories: Memory[] }).memories.map((m) => m.id),
@@ -356,7 +367,7 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
         (projects.structuredContent as { projects: { slug: string }[] }).projects.map((p) =>
           p.slug
         ),
-        ["default"],
+        ["default", "edge-api"],
       );
       // Search embeds the query through the OpenAI-compatible server.
       const before = d.openai.requests.length;

@@ -125,6 +125,7 @@ testEachBackend(
           ["get_memory", { id: memory.id }],
           ["update_memory", { id: memory.id, content: "pwned" }],
           ["delete_memory", { id: memory.id }],
+          ["restore_memory", { id: memory.id, version: 1 }],
           ["list_memories", { project: project.id }],
           ["save_memory", { content: "planted", project: project.id }],
           ["update_memory", { id: own.id, project: project.id }],
@@ -135,11 +136,12 @@ testEachBackend(
           ["accept_invitation", { invitation: invitationId }],
           ["decline_invitation", { invitation: invitationId }],
         ];
-        // Every tool is in the attack matrix (list_projects takes no target: it is read below),
-        // so a new or renamed tool cannot slip past it.
+        // Every tool is in the attack matrix (list_projects takes no target: it is read below;
+        // create_project only ever creates in the caller's own namespace), so a new or renamed
+        // tool cannot slip past it.
         assert.deepEqual(
           [...names].sort(),
-          [...new Set([...calls.map(([name]) => name), "list_projects"])].sort(),
+          [...new Set([...calls.map(([name]) => name), "list_projects", "create_project"])].sort(),
           "the tools the server lists are exactly those the matrix attacks",
         );
         for (const [name, args] of calls) {

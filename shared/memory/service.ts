@@ -251,6 +251,7 @@ export class MemoryService {
   /** Brings back an earlier version's fields as a new version (the current one is kept too). */
   async restore(userId: string, id: string, input: RestoreMemoryInput): Promise<Memory> {
     const memory = await asUser(this.db, userId, async (tx) => {
+      await findMemory(tx, id); // 404 first: another user's memory has no versions to list
       const old = await history.version(tx, id, input.version);
       return await applyUpdate(tx, id, {
         ...history.restorable(old),

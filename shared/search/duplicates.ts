@@ -10,7 +10,7 @@ import { searchRpc } from "./rpc.ts";
 
 /**
  * Cosine similarity from which a memory counts as a near-duplicate of a new one, per embedding
- * model. Calibrated on eval/data/duplicates.jsonl (docs/eval.md, "Near-duplicates at save
+ * model. Calibrated on eval/duplicates/pairs.jsonl (docs/eval.md, "Near-duplicates at save
  * time": `deno task eval --duplicates`): the threshold with the best F1 (ties: the higher one).
  * A model without a calibrated threshold gets no check (the save says it was skipped), as with
  * the relevance floor: cosines spread too differently between models for one number.
