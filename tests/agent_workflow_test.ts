@@ -120,20 +120,17 @@ stackTest(
       assert.equal(project.ref, "mobile-app");
       assert.equal(project.role, "owner");
       await assertToolError(client, "create_project", { name: "mobile app" }, /already have/);
-      await callToolOk(client, "save_memory", {
+      const xcode = await callToolOk(client, "save_memory", {
         content: "Build with Xcode 16",
         project: "mobile-app",
       });
-
-      await stack.db.query(
-        "update memories set embedding_status = 'pending' where project_id = $1",
-        [
-          project.id,
-        ],
-      );
+      // A memory whose embedding gave up (the sweep leaves it alone): counted as such.
+      const id = (xcode.structuredContent as { memory: Memory }).memory.id;
+      await waitForEmbeddings(stack.db, [id]);
+      await stack.db.query("update memories set embedding_status = 'failed' where id = $1", [id]);
       const { structuredContent, text } = await callToolOk(client, "list_projects");
       const projects = (structuredContent as {
-        projects: { ref: string; role: string; memory_count: number; pending_embeddings: number }[];
+        projects: { ref: string; role: string; memory_count: number; failed_embeddings: number }[];
       }).projects;
       const counts = projects.map((p) => [p.ref, p.role, p.memory_count]);
       assert.deepEqual(counts, [
@@ -142,8 +139,8 @@ stackTest(
         ["cafe-ops", "owner", 1],
         ["mobile-app", "owner", 1],
       ]);
-      assert.equal(projects.find((p) => p.ref === "mobile-app")!.pending_embeddings, 1);
-      assert.match(text, /ref: mobile-app \| role: owner \| id: \S+ \| 1 memories \(1 pending/);
+      assert.equal(projects.find((p) => p.ref === "mobile-app")!.failed_embeddings, 1);
+      assert.match(text, /ref: mobile-app \| role: owner \| id: \S+ \| 1 memories \(1 failed/);
     });
   },
 );

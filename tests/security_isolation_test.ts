@@ -86,7 +86,6 @@ testEachBackend(
         ["GET", `${MEMORIES}?project=${project.id}`],
         ["GET", `${MEMORIES}?project=${project.slug}`],
         ["POST", MEMORIES, { content: "planted", project: project.id }],
-        ["POST", MEMORIES, { content: "planted", project: project.slug }],
         ["PATCH", `${MEMORIES}/${own.id}`, { project: project.id }],
         ["POST", `${MEMORIES}/search`, { query: "secret plan", project: project.id }],
         ["PATCH", P, { name: "pwned" }],
@@ -103,6 +102,23 @@ testEachBackend(
       for (const [method, path, body] of attempts) {
         denied(await call(stack, mallory, method, path, body), `${method} ${path}`);
       }
+      // Alice's slug is only a name to Mallory: writing to it creates Mallory's OWN project.
+      const planted = await call<{ memory: { project_id: string } }>(
+        stack,
+        mallory,
+        "POST",
+        MEMORIES,
+        {
+          content: "planted",
+          project: project.slug,
+        },
+      );
+      assert.equal(planted.status, 201, JSON.stringify(planted.body));
+      const [owner] = await stack.db.query<{ owner_id: string }>(
+        "select owner_id from projects where id = $1",
+        [planted.body.memory.project_id],
+      );
+      assert.equal(owner.owner_id, mallory.userId);
 
       // Reads that succeed must not contain anything of Alice's.
       const leaks = [
