@@ -456,6 +456,12 @@ stackTest(
   async (stack) => {
     const [alice, bob] = [await stack.newUser(), await stack.newUser()];
     await withMcp(stack, alice, async (client) => {
+      // The server's instructions tell every client how to use these (README, docs/clients.md).
+      const instructions = client.getInstructions() ?? "";
+      for (const tool of ["search_memories", "save_memory", "update_memory", "restore_memory"]) {
+        assert.ok(instructions.includes(tool), `instructions name ${tool}`);
+      }
+      assert.match(instructions, /near_duplicates.*supersedes.*on_duplicate 'merge'/);
       const { tools } = await client.listTools();
       assert.deepEqual(
         tools.filter((t) => t.outputSchema?.type === "object").map((t) => t.name).sort(),
