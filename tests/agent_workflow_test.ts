@@ -19,6 +19,7 @@ import {
   stackTest,
   withMcp,
 } from "./helpers/foundation.ts";
+import { MCP_TOOLS } from "./helpers/mcp.ts";
 import type { TestStack, TestUser } from "./helpers/stack.ts";
 
 const ownProjects = async (stack: TestStack, user: TestUser) =>
@@ -465,22 +466,7 @@ stackTest(
       const { tools } = await client.listTools();
       assert.deepEqual(
         tools.filter((t) => t.outputSchema?.type === "object").map((t) => t.name).sort(),
-        [
-          "accept_invitation",
-          "create_project",
-          "decline_invitation",
-          "delete_memory",
-          "get_memory",
-          "list_memories",
-          "list_project_members",
-          "list_projects",
-          "restore_memory",
-          "save_memory",
-          "search_memories",
-          "share_project",
-          "unshare_project",
-          "update_memory",
-        ],
+        MCP_TOOLS,
       );
       // The SDK client validates structuredContent against the listed outputSchema on every call
       // below (and fails the call if it does not match); each tool is called at least once.
@@ -495,41 +481,25 @@ stackTest(
       await callToolOk(client, "search_memories", { query: "pnpm", mode: "keyword" });
       await callToolOk(client, "list_memories", {});
       await callToolOk(client, "create_project", { name: "Team" });
-      await callToolOk(client, "share_project", {
-        project: "team",
-        email: bob.email,
-        role: "writer",
-      });
+      const invite = (role: string) =>
+        callToolOk(client, "share_project", { project: "team", email: bob.email, role });
+      // Bob answers his one invitation through his own client.
+      const answer = (tool: "accept_invitation" | "decline_invitation") =>
+        withMcp(stack, bob, async (bobClient) => {
+          const listed = await callToolOk(bobClient, "list_projects");
+          const [invitation] = (listed.structuredContent as { invitations: { id: string }[] })
+            .invitations;
+          await callToolOk(bobClient, tool, { invitation: invitation.id });
+        });
+      await invite("writer"); // an invitation
       await callToolOk(client, "list_project_members", { project: "team" });
       await callToolOk(client, "unshare_project", { project: "team", email: bob.email });
-      await callToolOk(client, "share_project", {
-        project: "team",
-        email: bob.email,
-        role: "reader",
-      });
-      await withMcp(stack, bob, async (bobClient) => {
-        const listed = await callToolOk(bobClient, "list_projects");
-        const [invitation] = (listed.structuredContent as { invitations: { id: string }[] })
-          .invitations;
-        await callToolOk(bobClient, "accept_invitation", { invitation: invitation.id });
-      });
-      await callToolOk(client, "share_project", {
-        project: "team",
-        email: bob.email,
-        role: "writer",
-      });
+      await invite("reader");
+      await answer("accept_invitation");
+      await invite("writer"); // a member's new role
       await callToolOk(client, "unshare_project", { project: "team", email: bob.email });
-      await callToolOk(client, "share_project", {
-        project: "team",
-        email: bob.email,
-        role: "reader",
-      });
-      await withMcp(stack, bob, async (bobClient) => {
-        const listed = await callToolOk(bobClient, "list_projects");
-        const [invitation] = (listed.structuredContent as { invitations: { id: string }[] })
-          .invitations;
-        await callToolOk(bobClient, "decline_invitation", { invitation: invitation.id });
-      });
+      await invite("reader");
+      await answer("decline_invitation");
       await callToolOk(client, "delete_memory", { id: memory.id });
     });
   },

@@ -29,6 +29,7 @@ import {
   SUPABASE_CLI_VERSION,
 } from "../scripts/deploy/supabase_config.ts";
 import { available, openTestDb } from "./helpers/db.ts";
+import { MCP_TOOLS } from "./helpers/mcp.ts";
 import { fakeVector, startFakeOpenAI } from "./helpers/fake_openai.ts";
 import { newKeyedUser, type TestUser } from "./helpers/users.ts";
 import {
@@ -320,22 +321,7 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
     await withClient(mcp.url, alice.key, async (client) => {
       assert.equal(client.getServerVersion()?.name, "code-memory");
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), [
-        "accept_invitation",
-        "create_project",
-        "decline_invitation",
-        "delete_memory",
-        "get_memory",
-        "list_memories",
-        "list_project_members",
-        "list_projects",
-        "restore_memory",
-        "save_memory",
-        "search_memories",
-        "share_project",
-        "unshare_project",
-        "update_memory",
-      ]);
+      assert.deepEqual(tools.map((t) => t.name).sort(), MCP_TOOLS);
 
       const saved = await callToolOk(client, "save_memory", {
         content: "Deploy bundles: deno bundle --minify, one file per function",

@@ -16,11 +16,8 @@ const nullableText = z.string().nullable();
 const kind = z.enum(MEMORY_KINDS);
 const role = z.enum(ROLES);
 
-export const memoryOutput = z.looseObject({
-  id,
-  user_id: id,
-  project_id: id,
-  project: z.string().describe("The project's ref: your own project's slug, a shared one's id."),
+/** What a memory's author writes, in a memory and in each of its earlier versions. */
+const authoredFields = {
   kind,
   title: nullableText,
   content: z.string(),
@@ -32,6 +29,14 @@ export const memoryOutput = z.looseObject({
   symbol: nullableText,
   commit_sha: nullableText,
   importance: z.number(),
+};
+
+export const memoryOutput = z.looseObject({
+  id,
+  user_id: id,
+  project_id: id,
+  project: z.string().describe("The project's ref: your own project's slug, a shared one's id."),
+  ...authoredFields,
   content_hash: z.string(),
   embedding_status: z.enum(["pending", "ready", "failed"]),
   embedding_model: nullableText,
@@ -45,17 +50,7 @@ export const memoryOutput = z.looseObject({
 
 export const memoryVersionOutput = z.looseObject({
   version: z.number().int(),
-  kind,
-  title: nullableText,
-  content: z.string(),
-  tags: z.array(z.string()),
-  metadata: z.record(z.string(), z.unknown()),
-  repo: nullableText,
-  file_path: nullableText,
-  language: nullableText,
-  symbol: nullableText,
-  commit_sha: nullableText,
-  importance: z.number(),
+  ...authoredFields,
   written_by: id.nullable(),
   written_at: time,
   replaced_at: time,

@@ -68,19 +68,22 @@ export interface MemoryLinks {
 }
 
 /** An earlier version of a memory, kept when an update replaced it. */
-export interface MemoryVersion {
+export interface MemoryVersion extends
+  Pick<
+    Memory,
+    | "kind"
+    | "title"
+    | "content"
+    | "tags"
+    | "metadata"
+    | "repo"
+    | "file_path"
+    | "language"
+    | "symbol"
+    | "commit_sha"
+    | "importance"
+  > {
   version: number;
-  kind: MemoryKind;
-  title: string | null;
-  content: string;
-  tags: string[];
-  metadata: Record<string, unknown>;
-  repo: string | null;
-  file_path: string | null;
-  language: string | null;
-  symbol: string | null;
-  commit_sha: string | null;
-  importance: number;
   /** Who wrote this version and when. */
   written_by: string;
   written_at: string;
