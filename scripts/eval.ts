@@ -7,6 +7,7 @@
 import { parseEvalArgs, USAGE } from "./eval/args.ts";
 import { floorTable, mainTable, sweepTable, typeTable } from "./eval/report.ts";
 import { runEval } from "./eval/run.ts";
+import { runDuplicates } from "./eval/duplicates_run.ts";
 
 async function main(): Promise<number> {
   let args;
@@ -20,6 +21,7 @@ async function main(): Promise<number> {
     console.log(USAGE);
     return 0;
   }
+  if (args.duplicates) return await runDuplicates(args);
   const result = await runEval(args);
   const { data } = result;
   const types = Object.entries(data.by_type).map(([type, n]) =>

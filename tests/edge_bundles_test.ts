@@ -29,6 +29,7 @@ import {
   SUPABASE_CLI_VERSION,
 } from "../scripts/deploy/supabase_config.ts";
 import { available, openTestDb } from "./helpers/db.ts";
+import { MCP_TOOLS } from "./helpers/mcp.ts";
 import { fakeVector, startFakeOpenAI } from "./helpers/fake_openai.ts";
 import { newKeyedUser, type TestUser } from "./helpers/users.ts";
 import {
@@ -320,21 +321,7 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
     await withClient(mcp.url, alice.key, async (client) => {
       assert.equal(client.getServerVersion()?.name, "code-memory");
       const { tools } = await client.listTools();
-      assert.deepEqual(tools.map((t) => t.name).sort(), [
-        "accept_invitation",
-        "decline_invitation",
-        "delete_memory",
-        "get_memory",
-        "get_session_brief",
-        "list_memories",
-        "list_project_members",
-        "list_projects",
-        "save_memory",
-        "search_memories",
-        "share_project",
-        "unshare_project",
-        "update_memory",
-      ]);
+      assert.deepEqual(tools.map((t) => t.name).sort(), MCP_TOOLS);
 
       const saved = await callToolOk(client, "save_memory", {
         content: "Deploy bundles: deno bundle --minify, one file per function",
@@ -347,6 +334,15 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
       assert.match(got.text, /one file per function/);
       const updated = await callToolOk(client, "update_memory", { id: memory.id, tags: ["edge"] });
       assert.deepEqual((updated.structuredContent as { memory: Memory }).memory.tags, ["edge"]);
+      const restored = await callToolOk(client, "restore_memory", { id: memory.id, version: 1 });
+      assert.deepEqual((restored.structuredContent as { memory: Memory }).memory.tags, [
+        "deploy",
+      ]);
+      const created = await callToolOk(client, "create_project", { name: "Edge API" });
+      assert.equal(
+        (created.structuredContent as { project: { ref: string } }).project.ref,
+        "edge-api",
+      );
       const listed = await callToolOk(client, "list_memories", {});
       assert.deepEqual(
         (listed.structuredContent as { memories: Memory[] }).memories.map((m) => m.id),
@@ -357,7 +353,7 @@ pgTest("mcp bundle: a whole MCP session through the SDK client", async () => {
         (projects.structuredContent as { projects: { slug: string }[] }).projects.map((p) =>
           p.slug
         ),
-        ["default"],
+        ["default", "edge-api"],
       );
       // Search embeds the query through the OpenAI-compatible server.
       const before = d.openai.requests.length;

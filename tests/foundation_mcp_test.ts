@@ -157,7 +157,11 @@ stackTest("mcp: every tool works end to end with text and structured content", a
 
     // delete_memory, after which the memory is gone everywhere
     const deleted = await callToolOk(client, "delete_memory", { id: memory.id });
-    assert.deepEqual(deleted.structuredContent, { id: memory.id, deleted: true });
+    assert.deepEqual(deleted.structuredContent, {
+      id: memory.id,
+      deleted: true,
+      versions_deleted: 1,
+    });
     assert.match(deleted.text, /Deleted/);
     await assertToolError(client, "get_memory", { id: memory.id }, /not found/);
     await assertToolError(client, "delete_memory", { id: memory.id }, /not found/);

@@ -159,7 +159,7 @@ stackTest("rest: get returns the memory; delete removes it; then 404", async (st
 
   const del = await call(stack, alice, "DELETE", `${MEMORIES}/${saved.id}`);
   assert.equal(del.status, 200);
-  assert.deepEqual(del.body, { id: saved.id, deleted: true });
+  assert.deepEqual(del.body, { id: saved.id, deleted: true, versions_deleted: 0 });
   assertError(await call(stack, alice, "GET", `${MEMORIES}/${saved.id}`), 404, /not found/);
   assertError(await call(stack, alice, "DELETE", `${MEMORIES}/${saved.id}`), 404, /not found/);
   assertError(

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { asUser } from "../shared/db/as_user.ts";
 import { testEachBackend } from "./helpers/db.ts";
+import { waitForEmbeddings } from "./helpers/embed.ts";
 import { parseFenced } from "./helpers/fences.ts";
 import {
   callToolOk,
@@ -132,7 +133,7 @@ async function writeViaDatabase(
     ));
 }
 
-async function answers(client: McpClient, marker: string) {
+async function answers(stack: TestStack, client: McpClient, marker: string) {
   const listed = await callToolOk(client, "list_memories", { limit: 100 });
   const memories = listed.structuredContent.memories as {
     id: string;
@@ -156,6 +157,22 @@ async function answers(client: McpClient, marker: string) {
     arguments: { project: memory.project, task: marker },
   });
   const resource = await client.readResource({ uri: `memory://memories/${memory.id}` });
+  // A near-duplicate of it: the answer names it by its (stored) title.
+  await waitForEmbeddings(stack.db, [memory.id]);
+  const near = await callToolOk(client, "save_memory", {
+    content: `${memory.content} .`,
+    project: memory.project,
+  });
+  assert.deepEqual(
+    (near.structuredContent.near_duplicates as { id: string }[]).map((n) => n.id),
+    [memory.id],
+  );
+  // An earlier version of it: the history repeats every stored field of that version.
+  await callToolOk(client, "update_memory", {
+    id: memory.id,
+    content: `replaced ${crypto.randomUUID()}`,
+  });
+  const history = await callToolOk(client, "get_memory", { id: memory.id, include_history: true });
   return {
     listed: listed.text,
     got: got.text,
@@ -164,6 +181,8 @@ async function answers(client: McpClient, marker: string) {
     resource: (resource.contents[0] as { text: string }).text,
     // Found by meaning or words (which the fuzzed text may merge): only its fences are checked.
     prompt: { text: (prompt.messages[0].content as { text: string }).text, partial: true },
+    near_duplicate: near.text,
+    history: history.text,
   };
 }
 
@@ -190,7 +209,9 @@ testEachBackend(
               const marker = `M${crypto.randomUUID().slice(0, 8)}M`;
               if (viaImport) await writeViaImport(stack, alice, marker, fields);
               else await writeViaDatabase(stack, alice, shared.id, marker, fields);
-              for (const [what, text] of Object.entries(await answers(aliceClient, marker))) {
+              for (
+                const [what, text] of Object.entries(await answers(stack, aliceClient, marker))
+              ) {
                 if (typeof text === "string") assertFenced(text, marker, what);
                 else assertOnlyFenced(text.text, marker, what);
               }

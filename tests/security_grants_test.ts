@@ -24,8 +24,9 @@ const EXPECTED_TABLE_PRIVILEGES: Record<string, string> = {
   "authenticated public.memories INSERT": "*",
   "authenticated public.memories SELECT": "*",
   "authenticated public.memories UPDATE":
-    "commit_sha,content,expires_at,file_path,importance,kind,language,metadata,project_id,repo,symbol,tags,title,user_id",
+    "commit_sha,content,expires_at,file_path,importance,kind,language,metadata,project_id,repo,supersedes,symbol,tags,title,user_id",
   "authenticated public.memory_events SELECT": "*",
+  "authenticated public.memory_versions SELECT": "*",
   "authenticated public.project_invitations DELETE": "*",
   "authenticated public.project_invitations SELECT": "*",
   "authenticated public.project_members DELETE": "*",
@@ -46,7 +47,7 @@ const EXPECTED_RPCS = [
   "authenticated public.list_project_members(project_id uuid)",
   "authenticated public.my_project_invitations()",
   "authenticated public.project_search_events(project_id uuid, days integer)",
-  "authenticated public.search_memories(query_text text, query_embedding vector, match_count integer, project_ids uuid[], kinds text[], tags text[], tags_mode text, since timestamp with time zone, until timestamp with time zone, repo text, file_path_prefix text, embedding_model text, full_text_weight double precision, semantic_weight double precision, rrf_k integer, recency_half_life_days double precision, importance_weight double precision, mode text, min_similarity double precision, min_keyword_coverage double precision, full_text_coverage_power double precision)",
+  "authenticated public.search_memories(query_text text, query_embedding vector, match_count integer, project_ids uuid[], kinds text[], tags text[], tags_mode text, since timestamp with time zone, until timestamp with time zone, repo text, file_path_prefix text, embedding_model text, full_text_weight double precision, semantic_weight double precision, rrf_k integer, recency_half_life_days double precision, importance_weight double precision, mode text, min_similarity double precision, min_keyword_coverage double precision, full_text_coverage_power double precision, include_superseded boolean)",
 ];
 
 testEachBackend(

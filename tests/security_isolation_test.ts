@@ -86,7 +86,6 @@ testEachBackend(
         ["GET", `${MEMORIES}?project=${project.id}`],
         ["GET", `${MEMORIES}?project=${project.slug}`],
         ["POST", MEMORIES, { content: "planted", project: project.id }],
-        ["POST", MEMORIES, { content: "planted", project: project.slug }],
         ["PATCH", `${MEMORIES}/${own.id}`, { project: project.id }],
         ["POST", `${MEMORIES}/search`, { query: "secret plan", project: project.id }],
         ["PATCH", P, { name: "pwned" }],
@@ -103,6 +102,23 @@ testEachBackend(
       for (const [method, path, body] of attempts) {
         denied(await call(stack, mallory, method, path, body), `${method} ${path}`);
       }
+      // Alice's slug is only a name to Mallory: writing to it creates Mallory's OWN project.
+      const planted = await call<{ memory: { project_id: string } }>(
+        stack,
+        mallory,
+        "POST",
+        MEMORIES,
+        {
+          content: "planted",
+          project: project.slug,
+        },
+      );
+      assert.equal(planted.status, 201, JSON.stringify(planted.body));
+      const [owner] = await stack.db.query<{ owner_id: string }>(
+        "select owner_id from projects where id = $1",
+        [planted.body.memory.project_id],
+      );
+      assert.equal(owner.owner_id, mallory.userId);
 
       // Reads that succeed must not contain anything of Alice's.
       const leaks = [
@@ -125,6 +141,7 @@ testEachBackend(
           ["get_memory", { id: memory.id }],
           ["update_memory", { id: memory.id, content: "pwned" }],
           ["delete_memory", { id: memory.id }],
+          ["restore_memory", { id: memory.id, version: 1 }],
           ["list_memories", { project: project.id }],
           ["save_memory", { content: "planted", project: project.id }],
           ["update_memory", { id: own.id, project: project.id }],
@@ -140,11 +157,16 @@ testEachBackend(
           ["get_session_brief", { project: project.id, task: "secret plan" }],
           ["get_session_brief", { repo: "github.com/alice/secret", paths: ["plan.md"] }],
         ];
-        // Every tool is in the attack matrix (list_projects takes no target: it is read below),
-        // so a new or renamed tool cannot slip past it.
+        // Every tool is in the attack matrix (list_projects takes no target: it is read below;
+        // create_project only ever creates in the caller's own namespace), so a new or renamed
+        // tool cannot slip past it.
         assert.deepEqual(
           [...names].sort(),
-          [...new Set([...calls, ...empty].map(([name]) => name).concat("list_projects"))].sort(),
+          [
+            ...new Set(
+              [...calls, ...empty].map(([name]) => name).concat("list_projects", "create_project"),
+            ),
+          ].sort(),
           "the tools the server lists are exactly those the matrix attacks",
         );
         for (const [name, args] of empty) {

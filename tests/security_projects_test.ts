@@ -78,29 +78,37 @@ testEachBackend(
       );
       assert.equal(owner.owner_id, bob.userId);
 
-      // Alice's slug names nothing of Bob's: a 404 that tells him the shared project's id.
+      // Alice's slug names nothing of Bob's: reads are 404s that tell him the shared project's id.
       const before = await countIn(stack, shared.id);
       assertError(
-        await call(stack, bob, "POST", MEMORIES, { content: "bob's secret", project: slug }),
+        await call(stack, bob, "GET", `${MEMORIES}?project=${slug}`),
         404,
         new RegExp(`not found.*pass its id: ${shared.id}`),
       );
-      assertError(await call(stack, bob, "GET", `${MEMORIES}?project=${slug}`), 404);
       assertError(
         await call(stack, bob, "POST", `${MEMORIES}/search`, { query: "deploy", project: slug }),
         404,
       );
-      assertError(
-        await call(stack, bob, "PATCH", `${MEMORIES}/${first.id}`, { project: slug }),
-        404,
-      );
-      assert.equal(await countIn(stack, shared.id), before, "nothing landed in Alice's project");
 
-      // Once Bob has his own project of that name, it is the one he writes, lists and searches.
-      const own = await createProject(stack, bob, { name: "Mine", slug });
-      const mine = await saveMemory(stack, bob, { content: "bob's deploy secret", project: slug });
-      assert.equal(mine.project_id, own.id);
+      // His first write to that name creates his OWN project, and says how to reach Alice's.
+      const created = await call<
+        { memory: Memory; project_created: boolean; notes: string[] }
+      >(stack, bob, "POST", MEMORIES, { content: "bob's deploy secret", project: slug });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      assert.equal(created.body.project_created, true);
+      assert.match(created.body.notes.join(" "), new RegExp(`named by id: ${shared.id}`));
+      const mine = created.body.memory;
+      const [owner2] = await stack.db.query<{ owner_id: string }>(
+        "select owner_id from projects where id = $1",
+        [mine.project_id],
+      );
+      assert.equal(owner2.owner_id, bob.userId);
+      assert.notEqual(mine.project_id, shared.id);
       assert.equal(mine.project, slug);
+      assert.equal(await countIn(stack, shared.id), before, "nothing landed in Alice's project");
+      const own = { id: mine.project_id };
+
+      // From then on it is the one he writes, lists and searches.
       const moved = await call<{ memory: Memory }>(
         stack,
         bob,
@@ -164,12 +172,15 @@ testEachBackend(
       const shared = await createProject(stack, alice, { name: "App", slug });
       await accept(stack, bob, (await invite(stack, alice, shared, bob.email)).body.invitation);
       await withMcp(stack, bob, async (client) => {
-        const result = await client.callTool({
-          name: "save_memory",
-          arguments: { content: "mcp secret", project: slug },
-        }) as { isError?: boolean; content: { text: string }[] };
-        assert.equal(result.isError, true);
-        assert.match(result.content[0].text, new RegExp(`pass its id: ${shared.id}`));
+        // A bare name is Bob's own project, created on first use; the answer names Alice's id.
+        const own = await callToolOk(client, "save_memory", {
+          content: "mcp secret",
+          project: slug,
+        });
+        assert.match(
+          own.text,
+          new RegExp(`Created your own project '${slug}'.*named by id: ${shared.id}`),
+        );
         const saved = await callToolOk(client, "save_memory", {
           content: "for the team",
           project: shared.id,

@@ -15,6 +15,8 @@ export const USAGE = `Usage: deno task eval [options]
   --keyword-or        also run keyword and hybrid with the query words OR-ed (websearch
                       "a or b" syntax): what OR semantics on the keyword side would give
   --floor-sweep       calibrate the relevance floor per provider (docs/eval.md)
+  --duplicates        calibrate save's near-duplicate threshold per provider on the labelled
+                      pairs of eval/duplicates/pairs.jsonl (docs/eval.md); runs only that
   --chunks SIZE:OVERLAP  chunking of long memories in characters (default 900:200)
   --ingest api        load the set through a started embedded stack's REST bulk import
                       (scripts/lib/bulk_ingest.ts) and let its embed pipeline embed it with
@@ -44,6 +46,8 @@ export interface EvalArgs {
   /** Also evaluate the keyword side with OR-ed query words. */
   keywordOr: boolean;
   floorSweep: boolean;
+  /** Only calibrate the near-duplicate threshold (scripts/eval/duplicates.ts). */
+  duplicates: boolean;
   /** How memories get in: the service in-process, or the stack's REST bulk import. */
   ingest: "service" | "api";
   chunks?: ChunkOptions;
@@ -121,6 +125,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       "coverage-power": { type: "string" },
       "keyword-or": { type: "boolean", default: false },
       "floor-sweep": { type: "boolean", default: false },
+      duplicates: { type: "boolean", default: false },
       chunks: { type: "string" },
       ingest: { type: "string", default: "service" },
       out: { type: "string", default: "bench-results" },
@@ -145,6 +150,7 @@ export function parseEvalArgs(argv: string[]): EvalArgs {
       values["coverage-power"] !== undefined,
     keywordOr: values["keyword-or"]!,
     floorSweep: values["floor-sweep"]!,
+    duplicates: values.duplicates!,
     ingest: parseIngest(values.ingest!),
     chunks: values.chunks ? parseChunks(values.chunks) : undefined,
     out: values.out!,

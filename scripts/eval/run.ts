@@ -58,10 +58,10 @@ export interface EvalResult {
 /** Every hit either side found, as before the floor existed. */
 const NO_FLOOR = { minSimilarity: 0, minKeywordCoverage: 0 };
 
-type Log = (line: string) => void;
+export type Log = (line: string) => void;
 
 /** Providers to evaluate: the requested ones, else every one that works offline here. */
-async function chooseProviders(
+export async function chooseProviders(
   requested: ProviderName[] | undefined,
   log: Log,
   skipped: EvalResult["skipped_providers"],

@@ -8,6 +8,7 @@ import type { Database } from "../db/types.ts";
 import type { EmbeddingProvider, ProviderFactories } from "../embeddings/index.ts";
 import { MemoryService } from "../memory/service.ts";
 import { TeamService } from "../memory/teams.ts";
+import { DuplicateFinder } from "../search/duplicates.ts";
 import { bumpGenerations } from "../search/generations.ts";
 import type { SearchService } from "../search/service.ts";
 import { createAuth } from "./auth.ts";
@@ -47,9 +48,10 @@ export function createContext(
   db: Database,
   opts: ContextOptions = {},
 ): AppContext {
-  const service = new MemoryService(db);
   const embedder = createEmbedder(config, opts.providers);
   const cache = createConfiguredCache(config);
+  // Near-duplicates at save time: the new text through search's (cached) query embedding.
+  const service = new MemoryService(db, new DuplicateFinder(cache, embedder));
   // Every write that can change search results retires the cached ones (shared/search).
   service.onWrite((e) => bumpGenerations(cache, e.userId, e.projectIds));
   // So do membership changes: a removed member must not be served results cached before.

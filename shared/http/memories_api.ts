@@ -1,7 +1,9 @@
 import { ApiKeyService } from "../auth/key_service.ts";
 import {
   createProjectSchema,
+  getMemoryQuerySchema,
   listMemoriesQuerySchema,
+  restoreMemorySchema,
   saveMemorySchema,
   updateMemorySchema,
 } from "../memory/schemas.ts";
@@ -22,7 +24,8 @@ const READ_ONLY_POSTS = new Set(["/memories/search", "/memories/brief"]);
 /**
  * REST API of the `memories` function, mounted where Supabase routes it: /memories/…
  *   GET/POST   /memories             list (filters, cursor) / save
- *   GET/PATCH/DELETE /memories/:id   one memory
+ *   GET/PATCH/DELETE /memories/:id   one memory (GET ?include_history=true: earlier versions)
+ *   POST       /memories/:id/restore  bring back an earlier version { version } as a new one
  *   GET/POST   /memories/projects    list / create projects
  *   POST       /memories/search      hybrid search (a read: the 'read' scope suffices)
  *   POST       /memories/brief       a session brief for a coding agent (a read, likewise)
@@ -72,14 +75,21 @@ export function createMemoriesApi(ctx: AppContext) {
     return c.json({ memories: page.items, next_cursor: page.next_cursor });
   });
   app.post("/", valid("json", saveMemorySchema), async (c) => {
-    const { memory, duplicate } = await service.save(user(c), c.req.valid("json"));
-    return c.json({ memory, duplicate }, duplicate ? 200 : 201);
+    const result = await service.save(user(c), c.req.valid("json"));
+    return c.json(result, result.duplicate || result.merged ? 200 : 201);
   });
 
-  app.get(
-    "/:id",
-    async (c) => c.json({ memory: await service.get(user(c), memoryId(c.req.param("id"))) }),
-  );
+  app.get("/:id", valid("query", getMemoryQuerySchema), async (c) =>
+    c.json(
+      await service.getDetail(user(c), memoryId(c.req.param("id")), {
+        history: c.req.valid("query").include_history,
+      }),
+    ));
+  app.post("/:id/restore", valid("json", restoreMemorySchema), async (c) => {
+    const input = c.req.valid("json");
+    const memory = await service.restore(user(c), memoryId(c.req.param("id")), input);
+    return c.json({ memory, restored_version: input.version });
+  });
   app.patch("/:id", valid("json", updateMemorySchema), async (c) =>
     c.json({
       memory: await service.update(user(c), memoryId(c.req.param("id")), c.req.valid("json")),

@@ -1,5 +1,13 @@
 import type { IncomingInvitation, Invitation, Member } from "../memory/teams.ts";
-import type { ListedProject, Memory, Project } from "../memory/types.ts";
+import type { DuplicateCheck, NearDuplicate } from "../memory/duplicates.ts";
+import type { SaveResult } from "../memory/service.ts";
+import type {
+  ListedProject,
+  Memory,
+  MemoryLinks,
+  MemoryVersion,
+  Project,
+} from "../memory/types.ts";
 
 /**
  * The text of every tool answer. Stored text is data, never instructions: everything a user or
@@ -44,7 +52,7 @@ export function answer(fence: Fence, lines: string[]): string {
   return text.includes(fence.open) ? `${fence.note}\n\n${text}` : text;
 }
 
-const codeFields = (m: Memory): [string, string | null][] => [
+const codeFields = (m: Memory | MemoryVersion): [string, string | null][] => [
   ["tags", m.tags.length ? m.tags.join(", ") : null],
   ["repo", m.repo],
   ["file", m.file_path],
@@ -53,14 +61,84 @@ const codeFields = (m: Memory): [string, string | null][] => [
   ["commit", m.commit_sha],
 ];
 
-/** One memory in full (get_memory). */
-export function formatMemory(m: Memory): string {
+/** One memory in full (get_memory), with its links and, when asked, its earlier versions. */
+export function formatMemory(
+  m: Memory,
+  links?: MemoryLinks,
+  history?: MemoryVersion[],
+): string {
   const fence = new Fence();
-  return answer(fence, [
+  const lines = [
     `Memory ${m.id} | kind: ${m.kind} | project: ${m.project} | version: ${m.version} | updated: ${m.updated_at}`,
-    fence.fields([["title", m.title], ...codeFields(m)], m.content),
-  ]);
+  ];
+  if (links?.supersedes) {
+    lines.push(`Supersedes memory ${links.supersedes} (search leaves that one out).`);
+  }
+  if (links?.superseded_by.length) {
+    lines.push(
+      `Superseded by ${
+        links.superseded_by.join(", ")
+      }: search leaves this memory out unless include_superseded.`,
+    );
+  }
+  lines.push(fence.fields([["title", m.title], ...codeFields(m)], m.content));
+  if (history) {
+    lines.push(
+      "",
+      history.length
+        ? `Earlier versions, newest first (restore_memory brings one back as a new version):`
+        : "No earlier versions.",
+      ...history.map((v) =>
+        [
+          `- version ${v.version} | kind: ${v.kind} | written by ${
+            v.written_by ?? "unknown"
+          } at ${v.written_at} | replaced ${v.replaced_at}`,
+          fence.fields([["title", v.title], ...codeFields(v)], v.content),
+        ].join("\n")
+      ),
+    );
+  }
+  return answer(fence, lines);
 }
+
+/** save_memory: what happened, near-duplicates (titles fenced) and whether they were checked. */
+export function formatSaved(r: SaveResult): string {
+  const fence = new Fence();
+  const m = r.memory;
+  const lines = [
+    r.duplicate
+      ? `Already remembered (identical content): memory ${m.id} in project ${m.project}.`
+      : r.merged
+      ? `Merged into memory ${m.id} in project ${m.project}, the closest near-duplicate: now version ${m.version}; its previous version is kept (get_memory with include_history).`
+      : `Saved: memory ${m.id} in project ${m.project}.`,
+  ];
+  if (r.project_created) lines.push(`Created project ${m.project} (your own).`);
+  lines.push(...r.notes);
+  if (r.near_duplicates.length && !r.merged) {
+    lines.push(
+      "Near-duplicates already in this project (if this replaces one, call update_memory on it, or save with supersedes or on_duplicate 'merge'):",
+      ...formatNearDuplicates(fence, r.near_duplicates),
+    );
+  }
+  lines.push(duplicateCheckLine(r.duplicate_check));
+  return answer(fence, lines);
+}
+
+function formatNearDuplicates(fence: Fence, near: NearDuplicate[]): string[] {
+  return near.map((n) =>
+    [
+      `- ${n.id} | kind: ${n.kind} | similarity ${
+        n.similarity.toFixed(3)
+      } | updated: ${n.updated_at}`,
+      fence.fields([["title", n.title ?? "(untitled)"]]),
+    ].join("\n")
+  );
+}
+
+const duplicateCheckLine = (c: DuplicateCheck) =>
+  c.status === "checked"
+    ? `Near-duplicate check: similarity ≥ ${c.threshold} under ${c.model}.`
+    : `Near-duplicate check skipped: ${c.reason}.`;
 
 /** One memory in a list, its stored text fenced: title (or first line) and tags. */
 export function formatMemoryLine(fence: Fence, m: Memory, extra = ""): string {
@@ -93,7 +171,7 @@ export function formatProjects(
       [
         `- ref: ${p.ref} | role: ${p.role}${p.is_default ? " | default" : ""}${
           p.ref === p.id ? " | shared with you" : ""
-        } | id: ${p.id}${indexing(p)}`,
+        } | id: ${p.id} | ${p.memory_count} memories${indexing(p)}`,
         fence.fields([["name", p.name], ["description", p.description]]),
       ].join("\n")
     ),

@@ -1,9 +1,10 @@
 import * as z from "zod";
 import { type Principal, requireScope } from "../auth/authenticate.ts";
-import { projectRef, uuid } from "../memory/schemas.ts";
+import { createProjectShape, projectRef, uuid } from "../memory/schemas.ts";
 import type { MemoryService } from "../memory/service.ts";
 import { ROLES, type TeamService } from "../memory/teams.ts";
-import { formatMembers, formatProjects, formatShared } from "./format.ts";
+import { answer, Fence, formatMembers, formatProjects, formatShared } from "./format.ts";
+import * as out from "./output.ts";
 import type { McpServer } from "./sdk.ts";
 import { run } from "./tools.ts";
 
@@ -28,8 +29,9 @@ export function registerTeamTools(
   server.registerTool("list_projects", {
     title: "List projects",
     description:
-      "List the projects you can use, your own and those shared with you, with your role and the ref to pass as `project` (a bare name always means one of your own projects; a shared one is named by its id), plus invitations waiting for your answer. Memories saved without a project go to your default project.",
+      "List the projects you can use, your own and those shared with you, with your role, how many memories each holds (and how many still wait for embedding), and the ref to pass as `project` (a bare name always means one of your own projects; a shared one is named by its id), plus invitations waiting for your answer. Memories saved without a project go to your default project.",
     inputSchema: z.strictObject({}),
+    outputSchema: out.listProjectsOutput,
     annotations: { readOnlyHint: true },
   }, () =>
     run(async () => {
@@ -38,10 +40,32 @@ export function registerTeamTools(
       return { text: formatProjects(projects, invitations), data: { projects, invitations } };
     }));
 
+  server.registerTool("create_project", {
+    title: "Create project",
+    description:
+      "Create one of your own projects, e.g. one per repository. Optional: saving to a new project name creates it too. Its slug (the ref to pass as `project`) is derived from the name ('Backend API' → 'backend-api') unless given.",
+    inputSchema: z.strictObject(createProjectShape),
+    outputSchema: out.createProjectOutput,
+    annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
+  }, (args) =>
+    run(async () => {
+      requireScope(principal, "write");
+      const project = await service.createProject(userId, args);
+      const fence = new Fence();
+      return {
+        text: answer(fence, [
+          `Created project ${project.ref} (id ${project.id}). Pass "${project.ref}" as project.`,
+          fence.fields([["name", project.name], ["description", project.description]]),
+        ]),
+        data: { project },
+      };
+    }));
+
   server.registerTool("list_project_members", {
     title: "List project members",
     description: "Who has access to a project, with their roles (owner, writer, reader).",
     inputSchema: z.strictObject({ project }),
+    outputSchema: out.membersOutput,
     annotations: { readOnlyHint: true, openWorldHint: false },
   }, (args) =>
     run(async () => {
@@ -58,6 +82,7 @@ export function registerTeamTools(
       email,
       role: z.enum(ROLES).describe("The role to grant."),
     }),
+    outputSchema: out.shareOutput,
     annotations: {
       readOnlyHint: false,
       destructiveHint: true, // may lower an existing member's role
@@ -79,6 +104,7 @@ export function registerTeamTools(
     description:
       "Remove someone's access to a project you own, or withdraw their pending invitation (or leave a project yourself by passing your own email). Their memories stay in the project.",
     inputSchema: z.strictObject({ project, email }),
+    outputSchema: out.unshareOutput,
     annotations: {
       readOnlyHint: false,
       destructiveHint: true,
@@ -98,6 +124,7 @@ export function registerTeamTools(
     description:
       "Join a project you were invited to (see list_projects). Only do this when the user asks: its memories will be searched along with yours.",
     inputSchema: z.strictObject({ invitation }),
+    outputSchema: out.acceptOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   }, (args) =>
     run(async () => {
@@ -114,6 +141,7 @@ export function registerTeamTools(
     title: "Decline invitation",
     description: "Decline an invitation to a project (see list_projects).",
     inputSchema: z.strictObject({ invitation }),
+    outputSchema: out.declineOutput,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   }, (args) =>
     run(async () => {

@@ -130,18 +130,37 @@ const memoryFields = {
   expires_at: timestamp.nullable().optional().describe("When to forget it (ISO 8601), or null."),
 };
 
+export const ON_DUPLICATE = ["keep", "merge"] as const;
+
 export const saveMemoryShape = {
   content: content.describe(
     `The knowledge to remember, self-contained (≤ ${MAX_CONTENT_BYTES} bytes). Markdown and code are fine.`,
   ),
   ...memoryFields,
+  project: projectRef.optional().describe(
+    "Project ref from list_projects, or a new name: a name that is not yet one of your projects creates it (as a slug: 'Backend API' → 'backend-api'). A project shared with you is named by its id. Omit for your default project.",
+  ),
+  supersedes: uuid.optional().describe(
+    "Id of an older memory of the same project that this one replaces (e.g. a decision that changed): it stays readable but search leaves it out.",
+  ),
+  on_duplicate: z.enum(ON_DUPLICATE).optional().describe(
+    "When existing memories of the project are near-duplicates of this one: 'keep' (default) saves it anyway and lists them; 'merge' updates the closest one with this content instead (its previous version stays in its history).",
+  ),
 };
 export const saveMemorySchema = z.strictObject(saveMemoryShape);
 export type SaveMemoryInput = z.infer<typeof saveMemorySchema>;
 
 export const updateMemoryShape = {
-  content: content.optional().describe("New content; replaces the old content."),
+  content: content.optional().describe(
+    "New content; replaces the old content (the previous version stays in the history).",
+  ),
   ...memoryFields,
+  project: projectRef.optional().describe(
+    "Move it to this project (a ref from list_projects, or a new name, which creates your own project of that name).",
+  ),
+  supersedes: uuid.nullable().optional().describe(
+    "Id of an older memory of the same project that this one replaces (search then leaves that one out); null removes the link.",
+  ),
   expected_version: z.number().int().min(1).optional().describe(
     "Only update if the memory still has this version (optimistic locking).",
   ),
@@ -164,6 +183,27 @@ export const listMemoriesShape = {
 };
 export const listMemoriesSchema = z.strictObject(listMemoriesShape);
 export type ListMemoriesInput = z.infer<typeof listMemoriesSchema>;
+
+/** get_memory / GET /memories/:id options. */
+export const getMemoryShape = {
+  include_history: z.preprocess(
+    (v) => (v === "true" ? true : v === "false" ? false : v),
+    z.boolean(),
+  ).optional().describe("Also list the memory's earlier versions (newest first)."),
+};
+export const getMemoryQuerySchema = z.strictObject(getMemoryShape);
+
+/** restore_memory / POST /memories/:id/restore. */
+export const restoreMemoryShape = {
+  version: z.number().int().min(1).describe(
+    "The earlier version to bring back (from get_memory with include_history); it becomes a new version, the current one stays in the history.",
+  ),
+  expected_version: z.number().int().min(1).optional().describe(
+    "Only restore if the memory still has this version (optimistic locking).",
+  ),
+};
+export const restoreMemorySchema = z.strictObject(restoreMemoryShape);
+export type RestoreMemoryInput = z.infer<typeof restoreMemorySchema>;
 
 /** Tags in a query string: `tags=a,b`, or repeated `tags=a&tags=b` (then a list already). */
 const splitTags = (v: unknown) =>

@@ -44,6 +44,8 @@ export interface Project {
 
 /** A project as listed: with how many of its memories wait for (or gave up on) embedding. */
 export interface ListedProject extends Project {
+  /** Memories in the project (not expired). */
+  memory_count: number;
   /** Saved but not yet searchable by meaning (they are by keywords); 0 = indexing is done. */
   pending_embeddings: number;
   /** Embedding failed after every retry; searchable by keywords only. */
@@ -53,4 +55,38 @@ export interface ListedProject extends Project {
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
+}
+
+/** What get_memory shows beside a memory: its links and who wrote its current version. */
+export interface MemoryLinks {
+  /** The older memory this one replaces (search leaves that one out), or null. */
+  supersedes: string | null;
+  /** Newer memories of the same project that replace this one, newest first. */
+  superseded_by: string[];
+  /** Who wrote the current version (the author for version 1). */
+  updated_by: string;
+}
+
+/** An earlier version of a memory, kept when an update replaced it. */
+export interface MemoryVersion extends
+  Pick<
+    Memory,
+    | "kind"
+    | "title"
+    | "content"
+    | "tags"
+    | "metadata"
+    | "repo"
+    | "file_path"
+    | "language"
+    | "symbol"
+    | "commit_sha"
+    | "importance"
+  > {
+  version: number;
+  /** Who wrote this version and when. */
+  written_by: string;
+  written_at: string;
+  /** When the next version replaced it. */
+  replaced_at: string;
 }

@@ -29,6 +29,8 @@ export interface SearchRpcArgs {
   min_keyword_coverage?: number | null;
   /** Keyword contributions × (share of query terms matched) ^ this. */
   full_text_coverage_power?: number;
+  /** Also memories that a newer memory of their project supersedes (default false). */
+  include_superseded?: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ const ARG_TYPES: Record<keyof SearchRpcArgs, string> = {
   min_similarity: "float8",
   min_keyword_coverage: "float8",
   full_text_coverage_power: "float8",
+  include_superseded: "boolean",
 };
 
 /**

@@ -41,6 +41,9 @@ export const searchShape = {
   min_similarity: z.coerce.number().min(0).max(1).optional().describe(
     "Relevance floor (0..1): leave out memories less similar in meaning than this unless they contain every query word. The default suits the embedding model; 0 returns the nearest memories however unrelated.",
   ),
+  include_superseded: z.boolean().optional().describe(
+    "Also return memories that a newer memory supersedes (left out by default).",
+  ),
   mode: z.enum(SEARCH_MODES).optional().describe(
     "hybrid (default): meaning and keywords combined; semantic: meaning only; keyword: exact words only. Without a semantic embedding model, semantic runs as keyword and says so in a note.",
   ),

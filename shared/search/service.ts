@@ -68,6 +68,7 @@ function canonical(input: SearchInput) {
     repo: input.repo,
     file_path: input.file_path,
     min_similarity: input.min_similarity,
+    include_superseded: input.include_superseded || undefined,
   };
 }
 
@@ -146,6 +147,7 @@ export class SearchService {
         embedding_model: embedding ? embedder.model : undefined,
         mode,
         min_similarity: request.min_similarity,
+        include_superseded: request.include_superseded,
       });
       return { hits, gens };
     });

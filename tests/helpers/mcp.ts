@@ -13,3 +13,22 @@ export async function connectMcp(stack: TestStack, user: TestUser) {
   await client.connect(transport);
   return client;
 }
+
+/** Every tool the server lists, sorted: tests that cover each tool assert this list. */
+export const MCP_TOOLS = [
+  "accept_invitation",
+  "create_project",
+  "decline_invitation",
+  "delete_memory",
+  "get_memory",
+  "get_session_brief",
+  "list_memories",
+  "list_project_members",
+  "list_projects",
+  "restore_memory",
+  "save_memory",
+  "search_memories",
+  "share_project",
+  "unshare_project",
+  "update_memory",
+];
