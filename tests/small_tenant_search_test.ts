@@ -10,6 +10,7 @@ import type { Database, Queryable } from "../shared/db/types.ts";
 import { HASH_MODEL } from "../shared/embeddings/hash.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
+import { insertNumbered } from "./helpers/memories.ts";
 import { dropUsers, newTestUser } from "./helpers/users.ts";
 
 /** A 384-d vector literal in SQL: (1, y, z, 0, …) for SQL expressions y and z. */
@@ -29,11 +30,7 @@ async function insertMany(
   text: string,
   vector?: string,
 ) {
-  await db.query(
-    `insert into public.memories (user_id, project_id, kind, content)
-     select $1, $2, 'note', replace($4, '#', i::text) from generate_series(1, $3) i`,
-    [userId, projectId, count, text],
-  );
+  await insertNumbered(db, userId, projectId, count, text);
   if (vector) {
     await db.query(
       `update public.memories m set embedding = ${vectorSql(vector, "0")},
