@@ -9,6 +9,7 @@ import { asUser } from "../shared/db/as_user.ts";
 import type { Database, Queryable } from "../shared/db/types.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
+import { insertNumbered } from "./helpers/memories.ts";
 import { dropUsers, newTestUser } from "./helpers/users.ts";
 
 interface Match {
@@ -60,28 +61,6 @@ async function bothPaths(db: Database, userId: string, query: string, pool: numb
   });
 }
 
-/**
- * `count` memories of one project whose content is `text` with # replaced by 1..count, inserted
- * in one statement; with `lastIds`, their ids sort after every random one (ffffffff-…).
- */
-async function insertMany(
-  db: Database,
-  userId: string,
-  projectId: string,
-  count: number,
-  text: string,
-  lastIds = false,
-) {
-  await db.query(
-    `insert into public.memories (id, user_id, project_id, kind, title, content)
-     select case when $5 then ('ffffffff-ffff-4fff-8fff-' || lpad(i::text, 12, '0'))::uuid
-                 else gen_random_uuid() end,
-       $1, $2, 'note', null, replace($4, '#', i::text)
-     from generate_series(1, $3) i`,
-    [userId, projectId, count, text, lastIds],
-  );
-}
-
 async function withUser(
   backend: "pglite" | "postgres",
   fn: (db: Database, userId: string, projectId: string) => Promise<void>,
@@ -102,9 +81,9 @@ testEachBackend(
   (backend) =>
     withUser(backend, async (db, userId, projectId) => {
       // 150 rows with "cache", a third with "redis" too, some with "eviction"; pool 40, budget 320.
-      await insertMany(db, userId, projectId, 50, "redis cache eviction policy note #");
-      await insertMany(db, userId, projectId, 50, "the cache layer keeps sessions, item #");
-      await insertMany(db, userId, projectId, 50, "redis cache for rate limits, entry #");
+      await insertNumbered(db, userId, projectId, 50, "redis cache eviction policy note #");
+      await insertNumbered(db, userId, projectId, 50, "the cache layer keeps sessions, item #");
+      await insertNumbered(db, userId, projectId, 50, "redis cache for rate limits, entry #");
       for (
         const query of [
           "redis cache eviction",
@@ -132,8 +111,8 @@ testEachBackend(
       // 435 rows match, more than the budget (8 x pool 40 = 320): 5 hold all three terms, 30 the
       // rarer "payments" too, 400 only the common "deploy". 80 of those hold it three times, which
       // ts_rank_cd (no notion of rarity) ranks above the "payments" rows; their ids sort last.
-      await insertMany(db, userId, projectId, 320, "deploy notes for service number #");
-      await insertMany(
+      await insertNumbered(db, userId, projectId, 320, "deploy notes for service number #");
+      await insertNumbered(
         db,
         userId,
         projectId,
@@ -141,8 +120,8 @@ testEachBackend(
         "deploy, deploy and deploy again, service #",
         true,
       );
-      await insertMany(db, userId, projectId, 30, "deploy of the payments gateway, step #");
-      await insertMany(db, userId, projectId, 5, "deploy payments gateway rollback, case #");
+      await insertNumbered(db, userId, projectId, 30, "deploy of the payments gateway, step #");
+      await insertNumbered(db, userId, projectId, 5, "deploy payments gateway rollback, case #");
       await db.exec("analyze public.memories"); // rarity comes from the planner's statistics
       const query = "deploy payments rollback";
       const { indexed, exact, sequential } = await bothPaths(db, userId, query, 40);

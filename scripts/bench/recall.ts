@@ -149,8 +149,11 @@ async function benchOne(
         notices,
         () => nearest(explainDb, data, path, queries[0], access),
       );
-      // Only the nearest-neighbour statement inside private.semantic_matches().
-      return planAccess(result.plans.filter((p) => /<=>\) query_embedding/.test(p)).join("\n"));
+      // Only the nearest-neighbour statement inside private.semantic_matches() (its dynamic
+      // SQL names the query vector $1).
+      return planAccess(
+        result.plans.filter((p) => /<=>\) (query_embedding|\$1)/.test(p)).join("\n"),
+      );
     };
     const plans = {} as RecallRun["plans"];
     for (const path of PATHS) {
