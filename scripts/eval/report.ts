@@ -145,7 +145,7 @@ export function floorTable(floors: EvalResult["floors"]): string {
         rows.push([
           `${f.provider} (${rule})`,
           r.half,
-          `${r.minSimilarity} / ${r.minKeywordCoverage}`,
+          `${r.minSimilarity} / ${r.minKeywordCoverage} / ${r.standoutWeight}`,
           r.answer_kept.toFixed(3),
           r.none_returned.toFixed(3),
           r.youden_j.toFixed(3),
@@ -155,7 +155,15 @@ export function floorTable(floors: EvalResult["floors"]): string {
     }
   }
   return textTable(
-    ["provider", "queries", "cosine / coverage", "answer kept", "none returned", "J", "nDCG@10"],
+    [
+      "provider",
+      "queries",
+      "floor / coverage / standout",
+      "answer kept",
+      "none returned",
+      "J",
+      "nDCG@10",
+    ],
     rows,
   );
 }

@@ -29,6 +29,11 @@ export interface SearchRpcArgs {
   min_keyword_coverage?: number | null;
   /** Keyword contributions × (share of query terms matched) ^ this. */
   full_text_coverage_power?: number;
+  /**
+   * Weight of the query's standout (top-1 cosine − mean of ranks 2–10) added to each hit's
+   * cosine before the floor; default per model when min_similarity is defaulted, else 0.
+   */
+  standout_weight?: number | null;
 }
 
 /**
@@ -57,6 +62,7 @@ const ARG_TYPES: Record<keyof SearchRpcArgs, string> = {
   min_similarity: "float8",
   min_keyword_coverage: "float8",
   full_text_coverage_power: "float8",
+  standout_weight: "float8",
 };
 
 /**
