@@ -118,6 +118,41 @@ export function scoreFloor(
   };
 }
 
+/** No-answer levels of the trade-off curve (docs/eval.md, "Relevance floor"). */
+export const TRADEOFF_LEVELS = [0.85, 0.75, 0.6, 0.45, 0.3, 0.15];
+
+/** One point of the curve: the best floor of one standout weight within a no-answer level. */
+export interface TradeoffPoint {
+  standoutWeight: number;
+  /** At most this share of no-answer queries returns anything (all queries). */
+  level: number;
+  /** The floor (keyword coverage 1) with the best nDCG@10 there; null: none reaches it. */
+  best: FloorScore | null;
+}
+
+/** nDCG@10 against the no-answer rate, per standout weight, over all queries. */
+export function tradeoff(queries: EvalQuery[], runs: DeepRun[]): TradeoffPoint[] {
+  const thresholds = Array.from({ length: 61 }, (_, i) => Math.round(i * 2) / 100);
+  const points: TradeoffPoint[] = [];
+  for (const standoutWeight of STANDOUT_GRID) {
+    const cells = thresholds.map((minSimilarity) =>
+      scoreFloor(
+        queries,
+        runs,
+        { minSimilarity, minKeywordCoverage: 1, standoutWeight },
+        () => true,
+        "all",
+      )
+    );
+    for (const level of TRADEOFF_LEVELS) {
+      const within = cells.filter((c) => c.none_returned <= level + 1e-9);
+      const best = within.length ? within.reduce((a, b) => (b.ndcg10 > a.ndcg10 ? b : a)) : null;
+      points.push({ standoutWeight, level, best });
+    }
+  }
+  return points;
+}
+
 export interface FloorCalibration {
   chosen: Floor;
   /** The chosen floor on each half and on all queries. */
@@ -126,6 +161,7 @@ export interface FloorCalibration {
   grid: FloorScore[];
   /** The best J without the answer-loss budget, on the calibration and the check half. */
   unconstrained: FloorScore[];
+  tradeoff: TradeoffPoint[];
 }
 
 export function calibrateFloor(queries: EvalQuery[], runs: DeepRun[]): FloorCalibration {
@@ -173,5 +209,6 @@ export function calibrateFloor(queries: EvalQuery[], runs: DeepRun[]): FloorCali
       unconstrained,
       on(floorOf(unconstrained), "check", (i) => half[i] === "check"),
     ],
+    tradeoff: tradeoff(queries, runs),
   };
 }

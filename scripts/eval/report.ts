@@ -167,3 +167,26 @@ export function floorTable(floors: EvalResult["floors"]): string {
     rows,
   );
 }
+
+/** nDCG@10 (floor, answers kept) per standout weight and no-answer level. */
+export function tradeoffTable(floors: EvalResult["floors"]): string {
+  const rows: string[][] = [];
+  for (const f of floors) {
+    const weights = [...new Set(f.tradeoff.map((p) => p.standoutWeight))];
+    for (const w of weights) {
+      rows.push([
+        `${f.provider}, standout ${w}`,
+        ...f.tradeoff.filter((p) => p.standoutWeight === w).map((p) =>
+          p.best
+            ? `${p.best.ndcg10.toFixed(3)} (${p.best.minSimilarity}, ${
+              p.best.answer_kept.toFixed(2)
+            })`
+            : "-"
+        ),
+      ]);
+    }
+  }
+  const levels = floors[0]?.tradeoff.filter((p) => p.standoutWeight === 0).map((p) => p.level) ??
+    [];
+  return textTable(["provider", ...levels.map((l) => `none <= ${l}`)], rows);
+}
