@@ -5,7 +5,7 @@
  * to bench-results/eval-<timestamp>.json. Format and metrics: eval/README.md.
  */
 import { parseEvalArgs, USAGE } from "./eval/args.ts";
-import { floorTable, mainTable, sweepTable, typeTable } from "./eval/report.ts";
+import { floorTable, mainTable, sweepTable, tradeoffTable, typeTable } from "./eval/report.ts";
 import { runEval } from "./eval/run.ts";
 import { runDuplicates } from "./eval/duplicates_run.ts";
 
@@ -35,6 +35,11 @@ async function main(): Promise<number> {
   console.log(`\n${typeTable(result.runs)}`);
   if (result.sweep.length) console.log(`\nHybrid sweep\n${sweepTable(result.sweep)}`);
   if (result.floors.length) console.log(`\nRelevance floor\n${floorTable(result.floors)}`);
+  if (result.floors.length) {
+    console.log(
+      `\nnDCG@10 (floor, answers kept) by no-answer rate\n${tradeoffTable(result.floors)}`,
+    );
+  }
   if (result.ingest) console.log(`\nIngest through the REST API\n${JSON.stringify(result.ingest)}`);
   for (const p of result.providers) {
     const q = p.query_embedding_ms;

@@ -31,6 +31,14 @@ log.info("Code Memory is running", {
 });
 console.log(`Create an API key: deno task key create --email you@example.com`);
 
+// Otherwise the first search waits for the model to be verified and loaded (seconds for
+// MiniLM); searches after that only pay for the forward pass.
+const { embedder } = stack.ctx;
+embedder.ready?.().then(
+  () => log.info("Embedding model loaded", { model: embedder.model }),
+  (err) => log.warn("Embedding model did not load", { model: embedder.model, error: String(err) }),
+);
+
 const shutdown = async () => {
   await stack.close();
   await db.close();

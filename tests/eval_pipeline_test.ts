@@ -4,6 +4,8 @@ import { mainTable, sweepTable } from "../scripts/eval/report.ts";
 import { textTable as table } from "../scripts/lib/tables.ts";
 import { runEval } from "../scripts/eval/run.ts";
 import { orQuery } from "../scripts/eval/search.ts";
+import { applyFloor, type DeepRun, standout, tradeoff } from "../scripts/eval/floor.ts";
+import type { EvalQuery } from "../shared/eval/dataset.ts";
 import { testEachBackend } from "./helpers/db.ts";
 
 Deno.test("parseEvalArgs: defaults, sweep lists and clear errors", () => {
@@ -129,4 +131,60 @@ testEachBackend("runEval end to end on a tiny set with the hash provider", async
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("floor calibration: the standout lifts every hit of a query by the same amount", () => {
+  // Hits a..c by fused rank; d is keyword-only, holding every query term.
+  const run: DeepRun = {
+    ranking: ["a", "b", "c", "d"],
+    semantic: [0.5, 0.25, 0.25, null],
+    keyword: [false, false, true, true],
+    coverage: [null, null, 0.5, 1],
+    ms: 0,
+  };
+  assert.equal(standout(run), 0.25); // 0.5 - mean(0.25, 0.25)
+  const floor = (minSimilarity: number, standoutWeight: number, minKeywordCoverage = 1) =>
+    applyFloor(run, { minSimilarity, standoutWeight, minKeywordCoverage });
+  assert.deepEqual(floor(0.4, 0), ["a", "d"]);
+  // Lifted by 0.25: a 0.75, b and c 0.5.
+  assert.deepEqual(floor(0.5, 1), ["a", "b", "c", "d"]);
+  assert.deepEqual(floor(0.7, 1), ["a", "d"]);
+  assert.deepEqual(floor(0.7, 1, 0.5), ["a", "c", "d"]);
+  assert.deepEqual(floor(0.8, 1), ["d"]);
+  // A flat list (standout 0) gets no lift.
+  const flat: DeepRun = { ...run, semantic: [0.3, 0.3, 0.3, null] };
+  assert.equal(standout(flat), 0);
+  assert.deepEqual(
+    applyFloor(flat, { minSimilarity: 0.4, standoutWeight: 2, minKeywordCoverage: 1 }),
+    [
+      "d",
+    ],
+  );
+});
+
+Deno.test("floor calibration: the trade-off curve keeps the best nDCG within each no-answer level", () => {
+  const queries: EvalQuery[] = [
+    { id: "q1", query: "answered", relevant: { a: 2 }, type: "paraphrase" },
+    { id: "q2", query: "unanswered", relevant: {}, type: "none" },
+  ];
+  const runs: DeepRun[] = [
+    {
+      ranking: ["b", "a"],
+      semantic: [0.5, 0.45],
+      keyword: [false, false],
+      coverage: [null, null],
+      ms: 0,
+    },
+    { ranking: ["c"], semantic: [0.3], keyword: [false], coverage: [null], ms: 0 },
+  ];
+  const byLevel = (w: number) =>
+    tradeoff(queries, runs).filter((p) => p.standoutWeight === w)
+      .map((p) => [p.level, p.best?.minSimilarity ?? null, p.best?.ndcg10 ?? null]);
+  // Any floor up to 0.30 returns c for q2 (no-answer 1: within no level); 0.32..0.44 keeps b and a
+  // (nDCG 1/log2(3)), 0.46..0.50 only b (nDCG 0), past 0.50 nothing.
+  const withA = Math.round((1 / Math.log2(3)) * 1e6) / 1e6;
+  assert.deepEqual(
+    byLevel(0).map(([l, t, n]) => [l, t, n === null ? null : Math.round(Number(n) * 1e6) / 1e6]),
+    [0.85, 0.75, 0.6, 0.45, 0.3, 0.15].map((l) => [l, 0.32, withA]),
+  );
 });

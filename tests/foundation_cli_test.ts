@@ -264,3 +264,47 @@ Deno.test("cli: bad usage exits 2 with the usage text and touches no database", 
     await assert.rejects(Deno.stat(join(dataDir, "pgdata")), Deno.errors.NotFound);
   });
 });
+
+Deno.test("start: the local model loads at start, before any search asks for it", async () => {
+  await withDataDir(async (dataDir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", "--unstable-no-legacy-abort", "scripts/start.ts"],
+      cwd: ROOT,
+      env: {
+        ...childEnv("pglite", dataDir, { EMBEDDING_PROVIDER: "local" }),
+        PORT: "0",
+        HOST: "127.0.0.1",
+      },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).spawn();
+    const seen: string[] = [];
+    // Without the warm-up no such line ever comes: the server is stopped, its output ends.
+    const kill = () => {
+      try {
+        child.kill("SIGTERM");
+      } catch { /* already exited */ }
+    };
+    const deadline = setTimeout(kill, 120_000);
+    try {
+      // The log lines as they come, until the model's or the process's end.
+      for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+        seen.push(...chunk.split("\n").filter(Boolean));
+        if (seen.some((l) => l.includes("Embedding model"))) break;
+      }
+      const line = seen.find((l) => l.includes("Embedding model"));
+      assert.ok(line, `no model line in:\n${seen.join("\n")}`);
+      const entry = JSON.parse(line);
+      assert.deepEqual([entry.level, entry.msg, entry.data.model], [
+        "info",
+        "Embedding model loaded",
+        "minilm-l6-v2-q4",
+      ]);
+    } finally {
+      clearTimeout(deadline);
+      kill();
+      await child.status;
+    }
+  });
+});

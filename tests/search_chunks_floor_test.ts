@@ -156,25 +156,94 @@ testEachBackend(
     }),
 );
 
-Deno.test("floor: each calibrated model has its own default cosine floor", async () => {
+Deno.test("floor: each calibrated model has its own default floor", async () => {
   const db = await openTestDb("pglite");
   try {
-    const rows = await db.query<{ model: string; floor: number | null }>(
-      `select model, private.default_min_similarity(model) as floor
+    const rows = await db.query<{ model: string; floor: number | null; weight: number }>(
+      `select model, private.default_min_similarity(model) as floor,
+         private.default_standout_weight(model) as weight
        from unnest(array['minilm-l6-v2-q4', 'supabase/gte-small',
          'openai/text-embedding-3-small', 'hash-v2', 'unknown']) as model`,
     );
-    const floors = Object.fromEntries(rows.map((r) => [r.model, r.floor]));
-    // Calibrated ones (docs/eval.md); the models not run here have none yet.
+    const floors = Object.fromEntries(rows.map((r) => [r.model, [r.floor, r.weight]]));
+    // Calibrated ones (docs/eval.md); the models not run here have none yet. MiniLM's floor
+    // counts the query's standout (20261207000500); hash-v2's is a plain cosine.
     assert.deepEqual(floors, {
-      "minilm-l6-v2-q4": 0.32,
-      "hash-v2": 0.22,
-      "supabase/gte-small": null,
-      "openai/text-embedding-3-small": null,
-      unknown: null,
+      "minilm-l6-v2-q4": [0.42, 1],
+      "hash-v2": [0.22, 0],
+      "supabase/gte-small": [null, 0],
+      "openai/text-embedding-3-small": [null, 0],
+      unknown: [null, 0],
     });
     assert.equal(EMBEDDING_DIMENSIONS, 384);
   } finally {
     await db.close();
   }
 });
+
+Deno.test("floor: the standout is the top cosine minus the mean of ranks 2 to 10", async () => {
+  const db = await openTestDb("pglite");
+  try {
+    const [row] = await db.query<Record<string, number>>(
+      `select private.semantic_standout(array[0.9, 0.5, 0.3]::float[]) as three,
+         private.semantic_standout(array[0.7]::float[]) as one,
+         private.semantic_standout(array[]::float[]) as none,
+         private.semantic_standout(array[0.8, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4, 0.4,
+           -1]::float[]) as eleven`,
+    );
+    const rounded = Object.fromEntries(
+      Object.entries(row).map(([k, v]) => [k, Math.round(Number(v) * 1e9) / 1e9]),
+    );
+    // The eleventh cosine (-1) is past rank 10 and does not count.
+    assert.deepEqual(rounded, { three: 0.5, one: 0, none: 0, eleven: 0.4 });
+  } finally {
+    await db.close();
+  }
+});
+
+/** Saves memories with the given cosines to the query (axis 0) under MiniLM's model name. */
+async function saveAtCosines(db: Database, userId: string, service: MemoryService, cos: number[]) {
+  const ids: string[] = [];
+  for (const [i, c] of cos.entries()) {
+    const { memory } = await service.save(userId, { content: `Note number ${i} about invoices` });
+    await setEmbedding(db, memory.id, unitVector(c, i + 1), "minilm-l6-v2-q4");
+    ids.push(memory.id);
+  }
+  const search = (extra: Record<string, unknown> = {}) =>
+    searchAs(db, userId, {
+      query_text: "helm rollback",
+      query_embedding: unitVector(1),
+      embedding_model: "minilm-l6-v2-q4",
+      ...extra,
+    }).then((hits) => hits.map((h) => h.id));
+  return { ids, search };
+}
+
+testEachBackend(
+  "floor: a memory that stands out from the query's neighbours passes, a flat list does not",
+  (backend) =>
+    withUser(backend, async (db, userId, service) => {
+      // Standout 0.40 - 0.20 = 0.20: the first reaches 0.60 >= 0.42, the others 0.40 do not.
+      const { ids, search } = await saveAtCosines(db, userId, service, [0.4, 0.2, 0.2]);
+      assert.deepEqual(await search(), [ids[0]]);
+      // An explicit min_similarity is a plain cosine floor, as before the standout.
+      assert.deepEqual(await search({ min_similarity: 0.3 }), [ids[0]]);
+      assert.deepEqual(await search({ min_similarity: 0.5 }), []);
+      assert.deepEqual(await search({ min_similarity: 0.5, standout_weight: 1 }), [ids[0]]);
+    }),
+);
+
+testEachBackend(
+  "floor: near-topic neighbours without a stand-out match return nothing by default",
+  (backend) =>
+    withUser(backend, async (db, userId, service) => {
+      // Standout 0.40 - 0.385 = 0.015: 0.415 < 0.42. The plain 0.32 cosine floor of
+      // 20261204000200 returned all three.
+      const { ids, search } = await saveAtCosines(db, userId, service, [0.4, 0.39, 0.38]);
+      assert.deepEqual(await search(), []);
+      assert.deepEqual(await search({ mode: "semantic" }), []);
+      assert.deepEqual(await search({ min_similarity: 0.32 }), ids);
+      assert.deepEqual(await search({ standout_weight: 0 }), []);
+      assert.deepEqual(await search({ min_similarity: 0.4, standout_weight: 1 }), ids.slice(0, 2));
+    }),
+);

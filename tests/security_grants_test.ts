@@ -47,7 +47,7 @@ const EXPECTED_RPCS = [
   "authenticated public.list_project_members(project_id uuid)",
   "authenticated public.my_project_invitations()",
   "authenticated public.project_search_events(project_id uuid, days integer)",
-  "authenticated public.search_memories(query_text text, query_embedding vector, match_count integer, project_ids uuid[], kinds text[], tags text[], tags_mode text, since timestamp with time zone, until timestamp with time zone, repo text, file_path_prefix text, embedding_model text, full_text_weight double precision, semantic_weight double precision, rrf_k integer, recency_half_life_days double precision, importance_weight double precision, mode text, min_similarity double precision, min_keyword_coverage double precision, full_text_coverage_power double precision, include_superseded boolean)",
+  "authenticated public.search_memories(query_text text, query_embedding vector, match_count integer, project_ids uuid[], kinds text[], tags text[], tags_mode text, since timestamp with time zone, until timestamp with time zone, repo text, file_path_prefix text, embedding_model text, full_text_weight double precision, semantic_weight double precision, rrf_k integer, recency_half_life_days double precision, importance_weight double precision, mode text, min_similarity double precision, min_keyword_coverage double precision, full_text_coverage_power double precision, include_superseded boolean, standout_weight double precision)",
 ];
 
 testEachBackend(

@@ -145,7 +145,7 @@ export function floorTable(floors: EvalResult["floors"]): string {
         rows.push([
           `${f.provider} (${rule})`,
           r.half,
-          `${r.minSimilarity} / ${r.minKeywordCoverage}`,
+          `${r.minSimilarity} / ${r.minKeywordCoverage} / ${r.standoutWeight}`,
           r.answer_kept.toFixed(3),
           r.none_returned.toFixed(3),
           r.youden_j.toFixed(3),
@@ -155,7 +155,38 @@ export function floorTable(floors: EvalResult["floors"]): string {
     }
   }
   return textTable(
-    ["provider", "queries", "cosine / coverage", "answer kept", "none returned", "J", "nDCG@10"],
+    [
+      "provider",
+      "queries",
+      "floor / coverage / standout",
+      "answer kept",
+      "none returned",
+      "J",
+      "nDCG@10",
+    ],
     rows,
   );
+}
+
+/** nDCG@10 (floor, answers kept) per standout weight and no-answer level. */
+export function tradeoffTable(floors: EvalResult["floors"]): string {
+  const rows: string[][] = [];
+  for (const f of floors) {
+    const weights = [...new Set(f.tradeoff.map((p) => p.standoutWeight))];
+    for (const w of weights) {
+      rows.push([
+        `${f.provider}, standout ${w}`,
+        ...f.tradeoff.filter((p) => p.standoutWeight === w).map((p) =>
+          p.best
+            ? `${p.best.ndcg10.toFixed(3)} (${p.best.minSimilarity}, ${
+              p.best.answer_kept.toFixed(2)
+            })`
+            : "-"
+        ),
+      ]);
+    }
+  }
+  const levels = floors[0]?.tradeoff.filter((p) => p.standoutWeight === 0).map((p) => p.level) ??
+    [];
+  return textTable(["provider", ...levels.map((l) => `none <= ${l}`)], rows);
 }

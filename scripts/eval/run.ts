@@ -56,7 +56,7 @@ export interface EvalResult {
 }
 
 /** Every hit either side found, as before the floor existed. */
-const NO_FLOOR = { minSimilarity: 0, minKeywordCoverage: 0 };
+const NO_FLOOR = { minSimilarity: 0, minKeywordCoverage: 0, standoutWeight: 0 };
 
 export type Log = (line: string) => void;
 

@@ -7,6 +7,7 @@ import { searchRpc } from "../../shared/search/rpc.ts";
 import type { SearchMode } from "../../shared/search/schemas.ts";
 import type { Fixture } from "./fixture.ts";
 import type { Weights } from "./args.ts";
+import type { Floor } from "./floor.ts";
 
 export type Mode = SearchMode;
 
@@ -26,7 +27,7 @@ export interface SearchConfig {
   /** Exponent of the keyword side's term coverage (undefined: the RPC's default). */
   coveragePower?: number;
   /** Relevance floor; undefined = the RPC's defaults (the model's cosine floor, every term). */
-  floor?: { minSimilarity: number; minKeywordCoverage: number };
+  floor?: Floor;
   /** Results asked for (default MATCH_COUNT); deeper lists feed the floor calibration. */
   depth?: number;
 }
@@ -72,6 +73,7 @@ export async function runQueries(
         mode: config.mode,
         min_similarity: config.floor?.minSimilarity,
         min_keyword_coverage: config.floor?.minKeywordCoverage,
+        standout_weight: config.floor?.standoutWeight,
         embedding_model: config.model,
         full_text_weight: config.weights.fullText,
         semantic_weight: config.weights.semantic,

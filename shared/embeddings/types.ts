@@ -17,6 +17,8 @@ export interface EmbeddingProvider {
   readonly semantic: boolean;
   /** Returns one vector per text, each exactly EMBEDDING_DIMENSIONS long (zero-padded if the model has fewer dims), L2-normalised. Empty input → []. */
   embed(texts: string[]): Promise<number[][]>;
+  /** Loads the model now rather than on the first embed (providers with a local model). */
+  ready?(): Promise<void>;
 }
 
 export interface EmbeddingOptions {

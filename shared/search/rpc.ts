@@ -31,6 +31,11 @@ export interface SearchRpcArgs {
   full_text_coverage_power?: number;
   /** Also memories that a newer memory of their project supersedes (default false). */
   include_superseded?: boolean;
+  /**
+   * Weight of the query's standout (top-1 cosine − mean of ranks 2–10) added to each hit's
+   * cosine before the floor; default per model when min_similarity is defaulted, else 0.
+   */
+  standout_weight?: number | null;
 }
 
 /**
@@ -60,6 +65,7 @@ const ARG_TYPES: Record<keyof SearchRpcArgs, string> = {
   min_keyword_coverage: "float8",
   full_text_coverage_power: "float8",
   include_superseded: "boolean",
+  standout_weight: "float8",
 };
 
 /**
