@@ -3,7 +3,6 @@
 // invited through Supabase Auth's Admin API (scripts/lib/supabase_admin.ts). Otherwise it talks
 // to the running stack when there is one (it holds PGlite exclusively), else the database,
 // where the embedded stack's stand-in creates users.
-import { parseArgs } from "node:util";
 import { loadConfig } from "../shared/config.ts";
 import { openDatabase } from "./local/database.ts";
 import { migrate } from "../shared/db/migrate.ts";
@@ -11,6 +10,7 @@ import { issueKey } from "./local/admin.ts";
 import { pgliteDir, readLiveState } from "./local/state.ts";
 import { runMain } from "./lib/run_main.ts";
 import { issueKeyThroughSupabase, supabaseAdminEnv } from "./lib/supabase_admin.ts";
+import { parseCliArgs } from "./lib/cli_args.ts";
 
 const USAGE = "usage: deno task key create --email EMAIL [--name NAME] [--confirmed]";
 
@@ -47,22 +47,13 @@ export async function createKey(email: string, name?: string, opts: { confirmed?
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        email: { type: "string" },
-        name: { type: "string" },
-        confirmed: { type: "boolean", default: false },
-      },
-      allowPositionals: true,
-    });
-  } catch (err) {
-    // Unknown option or missing value: bad usage (exit 2), like the checks below.
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  // Unknown option or missing value: bad usage (exit 2), like the checks below.
+  const parsed = parseCliArgs(argv, {
+    email: { type: "string" },
+    name: { type: "string" },
+    confirmed: { type: "boolean", default: false },
+  }, USAGE);
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   const [group, command] = positionals;
   if (group !== "key" || command !== "create" || !values.email) {

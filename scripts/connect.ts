@@ -4,11 +4,11 @@
 // stack; the key to CODEMEMORY_API_KEY, else a new one for --email (as `deno task key create`).
 import { join } from "node:path";
 import { homedir } from "node:os";
-import { parseArgs } from "node:util";
 import { loadConfig } from "../shared/config.ts";
 import { connectClaude } from "./connect/claude.ts";
 import { runMain } from "./lib/run_main.ts";
 import { readLiveState } from "./local/state.ts";
+import { parseCliArgs } from "./lib/cli_args.ts";
 
 const USAGE = "usage: deno task connect claude [--url URL] [--key KEY | --email EMAIL] " +
   "[--stop-hook] [--scope user|project|local] [--dry-run]";
@@ -31,24 +31,16 @@ async function claudeCli() {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        url: { type: "string" },
-        key: { type: "string" },
-        email: { type: "string" },
-        scope: { type: "string", default: "user" },
-        "stop-hook": { type: "boolean", default: false },
-        "dry-run": { type: "boolean", default: false },
-      },
-      allowPositionals: true,
-    });
-  } catch (err) {
-    console.error(`${(err as Error).message}\n${USAGE}`);
-    return 2;
-  }
+  // Unknown option or missing value: bad usage (exit 2), like the checks below.
+  const parsed = parseCliArgs(argv, {
+    url: { type: "string" },
+    key: { type: "string" },
+    email: { type: "string" },
+    scope: { type: "string", default: "user" },
+    "stop-hook": { type: "boolean", default: false },
+    "dry-run": { type: "boolean", default: false },
+  }, USAGE);
+  if (!parsed) return 2;
   const { values, positionals } = parsed;
   const scope = values.scope as "user" | "project" | "local";
   if (positionals[0] !== "claude" || !["user", "project", "local"].includes(scope)) {
