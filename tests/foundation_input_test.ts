@@ -209,11 +209,13 @@ stackTest("input/rest: broken requests are 4xx JSON, never 500", async (stack) =
   }
   assertError(await call(stack, alice, "GET", `${MEMORIES}/${crypto.randomUUID()}`), 404);
 
-  // Unknown projects name the way out.
+  // Unknown projects name the way out (a new name creates a project of one's own: an unknown id
+  // never does).
+  const unknownId = crypto.randomUUID();
   assertError(
-    await call(stack, alice, "POST", MEMORIES, { content: "x", project: "no-such-project" }),
+    await call(stack, alice, "POST", MEMORIES, { content: "x", project: unknownId }),
     404,
-    /no-such-project.*not found.*list_projects/,
+    new RegExp(`${unknownId}.*not found.*list_projects`),
   );
   assertError(await call(stack, alice, "GET", `${MEMORIES}?project=nope`), 404, /list_projects/);
 });
@@ -263,7 +265,7 @@ stackTest("input/mcp: invalid tool arguments are isError results", async (stack)
     await assertToolError(
       client,
       "save_memory",
-      { content: "x", project: "no-such-project" },
+      { content: "x", project: crypto.randomUUID() },
       /not found.*list_projects/,
     );
     for (const tool of ["get_memory", "delete_memory", "update_memory"]) {

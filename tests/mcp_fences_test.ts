@@ -163,9 +163,10 @@ async function answers(stack: TestStack, client: McpClient, marker: string) {
     content: `${memory.content} .`,
     project: memory.project,
   });
-  assert.deepEqual(
-    (near.structuredContent.near_duplicates as { id: string }[]).map((n) => n.id),
-    [memory.id],
+  // (Earlier runs of the property may have stored look-alikes in the same project too.)
+  assert.ok(
+    (near.structuredContent.near_duplicates as { id: string }[]).some((n) => n.id === memory.id),
+    near.text,
   );
   // An earlier version of it: the history repeats every stored field of that version.
   await callToolOk(client, "update_memory", {
