@@ -65,68 +65,70 @@ async function assertConnected(stack: TestStack, home: string) {
   );
 }
 
-Deno.test({
-  name: "claude CLI: the README's claude mcp add, then claude mcp list says connected",
-  ignore: !CLAUDE,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: () =>
-    withStack("pglite", async (stack) => {
-      const user = await stack.newUser();
-      await withHome(async (home) => {
-        const added = await mcpAdd(stack, home, user.key);
-        assert.equal(added.code, 0, added.output);
-        await assertConnected(stack, home);
-      });
-      // A wrong key is not "connected".
-      await withHome(async (home) => {
-        const bad = `cm_${"x".repeat(43)}`;
-        await mcpAdd(stack, home, bad);
-        const listed = await run(CLAUDE!, ["mcp", "list"], home);
-        assert.doesNotMatch(listed.output, /✔ Connected/, listed.output);
-      });
-    }),
-});
+/** A test of the real CLI against a fresh embedded stack; ignored where the CLI is missing. */
+const cliTest = (name: string, fn: (stack: TestStack) => Promise<void>) =>
+  Deno.test({
+    name,
+    ignore: !CLAUDE,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: () => withStack("pglite", fn),
+  });
 
-Deno.test({
-  name: "claude CLI: deno task connect claude registers a server claude mcp list sees connected",
-  ignore: !CLAUDE,
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: () =>
-    withStack("pglite", async (stack) => {
-      const user = await stack.newUser();
-      await withHome(async (home) => {
-        const repoRoot = new URL("..", import.meta.url).pathname;
-        const connect = [
-          "run",
-          "-A",
-          join(repoRoot, "scripts/connect.ts"),
-          "claude",
-          "--url",
-          stack.url,
-          "--key",
-          user.key,
-        ];
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: connect,
-          cwd: repoRoot,
-          env: {
-            HOME: home,
-            DENO_DIR: denoDir(),
-            CODEMEMORY_DATA_DIR: join(home, "none"),
-            ...QUIET,
-          },
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        const text = new TextDecoder();
-        assert.equal(out.code, 0, text.decode(out.stderr));
-        assert.match(text.decode(out.stdout), /claude mcp add: code-memory → .* \(scope user\)/);
-        // User scope: connected from any folder.
-        await assertConnected(stack, home);
-        const settings = JSON.parse(await Deno.readTextFile(join(home, ".claude/settings.json")));
-        assert.match(settings.hooks.SessionStart[0].hooks[0].command, /code-memory-hook\.mjs/);
-      });
-    }),
-});
+cliTest(
+  "claude CLI: the README's claude mcp add, then claude mcp list says connected",
+  async (stack) => {
+    const user = await stack.newUser();
+    await withHome(async (home) => {
+      const added = await mcpAdd(stack, home, user.key);
+      assert.equal(added.code, 0, added.output);
+      await assertConnected(stack, home);
+    });
+    // A wrong key is not "connected".
+    await withHome(async (home) => {
+      const bad = `cm_${"x".repeat(43)}`;
+      await mcpAdd(stack, home, bad);
+      const listed = await run(CLAUDE!, ["mcp", "list"], home);
+      assert.doesNotMatch(listed.output, /✔ Connected/, listed.output);
+    });
+  },
+);
+
+cliTest(
+  "claude CLI: deno task connect claude registers a server claude mcp list sees connected",
+  async (stack) => {
+    const user = await stack.newUser();
+    await withHome(async (home) => {
+      const repoRoot = new URL("..", import.meta.url).pathname;
+      const connect = [
+        "run",
+        "-A",
+        join(repoRoot, "scripts/connect.ts"),
+        "claude",
+        "--url",
+        stack.url,
+        "--key",
+        user.key,
+      ];
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: connect,
+        cwd: repoRoot,
+        env: {
+          HOME: home,
+          DENO_DIR: denoDir(),
+          CODEMEMORY_DATA_DIR: join(home, "none"),
+          ...QUIET,
+        },
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder();
+      assert.equal(out.code, 0, text.decode(out.stderr));
+      assert.match(text.decode(out.stdout), /claude mcp add: code-memory → .* \(scope user\)/);
+      // User scope: connected from any folder.
+      await assertConnected(stack, home);
+      const settings = JSON.parse(await Deno.readTextFile(join(home, ".claude/settings.json")));
+      assert.match(settings.hooks.SessionStart[0].hooks[0].command, /code-memory-hook\.mjs/);
+    });
+  },
+);
