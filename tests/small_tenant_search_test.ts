@@ -179,3 +179,45 @@ testEachBackend(
       }
     }),
 );
+
+testEachBackend(
+  "filtered search: a kinds or tags filter leaving few rows sorts them exactly (the nearest all found)",
+  (backend) =>
+    withTenants(backend, async ({ db, large }) => {
+      // One project over the semantic bound, so that without filters HNSW is walked; 30 of its
+      // rows are bugs tagged "flaky", farther from the query than all the other rows. (The
+      // previous definition returns none of them in PGlite; PostgreSQL's planner may sort a
+      // table this small anyway.)
+      const [{ bound }] = await db.query<{ bound: number }>(
+        "select private.exact_scan_bound() as bound",
+      );
+      const others = Math.ceil(bound * 1.5);
+      await insertMany(db, large.userId, large.projectId, others, "other #", "i * 0.0001");
+      await insertMany(db, large.userId, large.projectId, 30, "bug #", "1 + i * 0.05");
+      await db.query(
+        `update public.memories set kind = 'bug', tags = array['flaky']
+         where project_id = $1 and content like 'bug %'`,
+        [large.projectId],
+      );
+      for (const [kinds, tags] of [[["bug"], null], [null, ["flaky"]]]) {
+        const rows = await asUser(db, large.userId, async (tx: Queryable) => {
+          // As in the test above: HNSW gives up after 100 visited tuples, all of other rows.
+          await tx.query("set local enable_sort = off");
+          await tx.query("set local hnsw.max_scan_tuples = 100");
+          return await tx.query<{ content: string }>(
+            `select m.content
+             from private.semantic_matches(${vectorSql("0", "0")}, $1, 40, null, $2, $3, 'any',
+               null, null, null, null) s
+             join public.memories m on m.id = s.id
+             order by s.distance, m.content`,
+            [HASH_MODEL, kinds, tags],
+          );
+        });
+        assert.deepEqual(
+          rows.map((r) => r.content),
+          Array.from({ length: 30 }, (_, i) => `bug ${i + 1}`),
+          `kinds ${kinds} tags ${tags}`,
+        );
+      }
+    }),
+);
