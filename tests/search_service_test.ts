@@ -16,7 +16,7 @@ import type { Database } from "../shared/db/types.ts";
 import { HashEmbeddingProvider } from "../shared/embeddings/hash.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import type { EmbeddingProvider } from "../shared/embeddings/types.ts";
-import { AccessTracker } from "../shared/search/access.ts";
+import { AccessTracker, foldAccess } from "../shared/search/access.ts";
 import { sha256Hex } from "../shared/search/fingerprint.ts";
 import { bumpGenerations } from "../shared/search/generations.ts";
 import { SearchService } from "../shared/search/service.ts";
@@ -246,9 +246,19 @@ testEachBackend(
       assert.deepEqual(await stats(), { access_count: 0, last_accessed_at: null });
       await search.search(alice, { query: word, mode: "keyword" }); // a cache hit counts too
       await access.flush();
+      // Collected beside memories, whose wide row is rewritten only by the fold.
+      assert.deepEqual(await stats(), { access_count: 0, last_accessed_at: null });
+      await search.search(alice, { query: word, mode: "keyword" });
+      await access.flush(); // adds to the collected delta
+      assert.equal(await foldAccess(db) >= 1, true);
       const after = await stats();
-      assert.equal(after.access_count, 2);
+      assert.equal(after.access_count, 3);
       assert.ok(after.last_accessed_at !== null);
+      const [{ left }] = await db.query<{ left: number }>(
+        "select count(*)::int as left from private.memory_access where memory_id = $1",
+        [memory.id],
+      );
+      assert.equal(left, 0, "the fold consumes the delta");
       // A version bump would mean the trigger saw a user write: statistics must not be one.
       const [{ version }] = await db.query<{ version: number }>(
         "select version from public.memories where id = $1",

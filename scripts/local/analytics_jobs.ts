@@ -1,5 +1,6 @@
 import type { Database } from "../../shared/db/types.ts";
 import { startPeriodic, type Timers } from "../../shared/periodic.ts";
+import { foldAccess } from "../../shared/search/access.ts";
 import { setSetting } from "./settings.ts";
 
 /** The private.settings key analytics.retention_days() reads (Vault wins on Supabase). */
@@ -12,19 +13,27 @@ export interface AnalyticsJobOptions {
   retentionDays: number;
   /** Delay of the first run, so that starting the stack stays fast. Default: 30 s. */
   firstRunAfterMs?: number;
+  /** Time between folds of the collected access statistics into memories; 0 = no timer. */
+  accessFoldIntervalMs?: number;
   timers?: Timers;
 }
+
+/** As pg_cron's codememory-fold-memory-access job (migration 20261208000400). */
+export const ACCESS_FOLD_INTERVAL_MS = 10 * 60_000;
 
 export interface AnalyticsJobs {
   /** Rolls up yesterday and today so far, then purges: analytics.run_scheduled(). */
   run(): Promise<void>;
+  /** Folds the collected access statistics into memories: private.fold_memory_access(). */
+  foldAccess(): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
- * The embedded stack's stand-in for the pg_cron job: the same SQL on a timer. Where pg_cron
- * runs too, both are safe: the rollup is idempotent and serialised by an advisory lock. A
- * failing run (the database gone) is retried later and later (shared/periodic.ts).
+ * The embedded stack's stand-in for the pg_cron jobs: the same SQL on timers. Where pg_cron
+ * runs too, both are safe: the rollup is idempotent and serialised by an advisory lock, and a
+ * fold consumes what it applies. A failing run (the database gone) is retried later and later
+ * (shared/periodic.ts).
  */
 export async function startAnalyticsJobs(
   db: Database,
@@ -40,5 +49,15 @@ export async function startAnalyticsJobs(
       timers: opts.timers,
     },
   );
-  return { run: async () => void await job.run(), stop: job.stop };
+  const foldEvery = opts.accessFoldIntervalMs ?? ACCESS_FOLD_INTERVAL_MS;
+  const fold = startPeriodic(() => foldAccess(db), {
+    label: "access statistics fold",
+    intervalMs: foldEvery,
+    timers: opts.timers,
+  });
+  return {
+    run: async () => void await job.run(),
+    foldAccess: async () => void await fold.run(),
+    stop: async () => void await Promise.all([job.stop(), fold.stop()]),
+  };
 }

@@ -113,6 +113,7 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
       await ctx.search.close(); // pending access statistics, while the database is open
       await ctx.analytics.close(); // pending usage events, likewise
       await analyticsJobs.stop();
+      await analyticsJobs.foldAccess(); // so that a stopped stack's memories show them
     },
   };
 }

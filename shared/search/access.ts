@@ -10,10 +10,13 @@ export interface AccessTrackerOptions {
 
 /**
  * Records that search returned memories (last_accessed_at, access_count) off the request path:
- * ids are collected in memory and written by one privileged UPDATE per interval, after the
- * responses went out. Reads therefore take no row locks and write no WAL, and a burst of
- * searches costs one statement. Best effort by design: rows locked by a writer at that moment
- * are skipped, and a failed flush is logged and dropped (these are statistics, not data).
+ * ids are collected in memory and added by one privileged upsert per interval, after the
+ * responses went out, to private.memory_access, a narrow table that
+ * private.fold_memory_access() moves into memories every 10 minutes (pg_cron; the embedded
+ * stack's timer). Reads therefore take no row locks, a burst of searches costs one cheap
+ * statement, and a memory's wide row (13 indexes, HNSW included) is rewritten at most once per
+ * fold however often it is returned. Best effort by design: a failed flush is logged and dropped
+ * (these are statistics, not data).
  */
 export class AccessTracker {
   readonly #batcher: Batcher<string>;
@@ -45,20 +48,23 @@ export class AccessTracker {
 async function writeAccess(db: Queryable, recorded: string[]): Promise<void> {
   const hits = new Map<string, number>();
   for (const id of recorded) hits.set(id, (hits.get(id) ?? 0) + 1);
-  // Sorted and locked in that order, so concurrent flushers (several isolates) cannot
-  // deadlock; SKIP LOCKED never waits behind a user's write.
+  // Sorted, so that concurrent flushers (several isolates) take the keys in the same order and
+  // cannot deadlock.
   const ids = [...hits.keys()].sort();
   await db.query(
-    `with hits as (
-       select u.id, u.n from unnest($1::uuid[], $2::int[]) as u(id, n)
-     ), locked as (
-       select m.id from public.memories m
-       where m.id = any ($1::uuid[]) order by m.id for update skip locked
-     )
-     update public.memories m
-     set last_accessed_at = now(), access_count = m.access_count + hits.n
-     from hits join locked using (id)
-     where m.id = hits.id`,
+    `insert into private.memory_access as a (memory_id, last_accessed_at, hits)
+     select u.id, now(), u.n from unnest($1::uuid[], $2::int[]) as u(id, n)
+     on conflict (memory_id) do update
+     set last_accessed_at = excluded.last_accessed_at,
+         hits = least(a.hits::bigint + excluded.hits, 2147483647)::int`,
     [ids, ids.map((id) => hits.get(id)!)],
   );
+}
+
+/** Moves the collected access statistics into memories (what pg_cron runs every 10 minutes). */
+export async function foldAccess(db: Queryable): Promise<number> {
+  const [{ folded }] = await db.query<{ folded: number }>(
+    "select private.fold_memory_access() as folded",
+  );
+  return folded;
 }
