@@ -11,6 +11,7 @@ import { MemoryService } from "../shared/memory/service.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
 import { insertNumbered } from "./helpers/memories.ts";
 import { dropUsers, newTestUser } from "./helpers/users.ts";
+import { LEXEME_INDEXES, withoutIndexes } from "./helpers/without_indexes.ts";
 
 interface Match {
   id: string;
@@ -48,17 +49,21 @@ const exactMatches = async (
   ),
 ];
 
-/** Both, as the user, first as planned (GIN) and then with index scans off (sequential). */
+/** Both, as the user, first as planned (GIN) and then without the lexeme indexes (heap). */
 async function bothPaths(db: Database, userId: string, query: string, pool: number) {
-  return await asUser(db, userId, async (tx) => {
-    const indexed = await keywordMatches(tx, query, pool);
-    const exact = await exactMatches(tx, query, pool);
-    await tx.query("set local enable_bitmapscan = off");
+  const { indexed, exact } = await asUser(db, userId, async (tx) => ({
+    indexed: await keywordMatches(tx, query, pool),
+    exact: await exactMatches(tx, query, pool),
+  }));
+  const sequential = await withoutIndexes(db, LEXEME_INDEXES, async (tx) => {
+    await tx.query(
+      "select set_config('request.jwt.claims', $1, true), set_config('role', 'authenticated', true)",
+      [JSON.stringify({ sub: userId, role: "authenticated" })],
+    );
     await tx.query("set local synchronize_seqscans = off"); // scans start at the first page
-    await tx.query("set local enable_indexscan = off");
-    const sequential = await keywordMatches(tx, query, pool);
-    return { indexed, exact, sequential };
+    return await keywordMatches(tx, query, pool);
   });
+  return { indexed, exact, sequential };
 }
 
 async function withUser(

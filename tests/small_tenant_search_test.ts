@@ -12,6 +12,7 @@ import { MemoryService } from "../shared/memory/service.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
 import { insertNumbered } from "./helpers/memories.ts";
 import { dropUsers, newTestUser } from "./helpers/users.ts";
+import { LEXEME_INDEXES, withoutIndexes } from "./helpers/without_indexes.ts";
 
 /** A 384-d vector literal in SQL: (1, y, z, 0, …) for SQL expressions y and z. */
 const vectorSql = (y: string, z: string) =>
@@ -166,10 +167,7 @@ testEachBackend(
             const expected = kinds?.[0] === "bug" ? 0 : Math.min(lim, matches[query]);
             assert.equal(byTenant.length, expected, label);
             assert.deepEqual(byTenant, byPostings, `${label}: same rows, same order`);
-            const sequential = await db.transaction(async (tx) => {
-              await tx.query("set local enable_bitmapscan = off");
-              await tx.query("set local enable_indexscan = off");
-              await tx.query("set local enable_indexonlyscan = off");
+            const sequential = await withoutIndexes(db, LEXEME_INDEXES, async (tx) => {
               await tx.query("set local synchronize_seqscans = off"); // from the first page
               return await keywordRows(tx, query, lim, small.projectId, false, kinds);
             });
