@@ -38,7 +38,11 @@ export interface SizeResult {
 const QUERIES = 50;
 const WARMUP = 20;
 
-/** RPC variants measured: the three modes, and hybrid narrowed by project and kinds. */
+/**
+ * RPC variants measured: the three modes, hybrid narrowed by project and kinds, and hybrid under
+ * the kinds and tags filters the end-to-end requests use (they correlate with the text, so they
+ * take their own paths: docs/benchmarks.md, "Filtered searches").
+ */
 const VARIANTS: Record<string, (data: BenchData) => Partial<SearchRpcArgs>> = {
   hybrid: () => ({ mode: "hybrid" }),
   keyword: () => ({ mode: "keyword" }),
@@ -48,6 +52,9 @@ const VARIANTS: Record<string, (data: BenchData) => Partial<SearchRpcArgs>> = {
     project_ids: [data.projectIds[3]],
     kinds: ["bug", "decision", "solution"],
   }),
+  "hybrid + kind": () => ({ mode: "hybrid", kinds: ["bug"] }),
+  "hybrid + two kinds": () => ({ mode: "hybrid", kinds: ["decision", "convention"] }),
+  "hybrid + tag": () => ({ mode: "hybrid", tags: ["postgres"] }),
 };
 
 export async function main(args: string[]): Promise<void> {
