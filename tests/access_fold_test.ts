@@ -112,3 +112,32 @@ testEachBackend(
       }
     }),
 );
+
+testEachBackend(
+  "access statistics: pg_cron folds every 10 minutes where it exists",
+  async (backend) => {
+    const db = await openTestDb(backend);
+    try {
+      const [{ cron }] = await db.query<{ cron: boolean }>(
+        "select exists (select 1 from pg_namespace where nspname = 'cron') as cron",
+      );
+      if (backend === "pglite") {
+        assert.equal(cron, false, "PGlite has no pg_cron: the embedded stack's timer folds");
+      } else {
+        assert.equal(cron, true, "the test database has pg_cron (scripts/ci/setup.sh)");
+        const jobs = [
+          ...await db.query<{ schedule: string; command: string }>(
+            "select schedule, command from cron.job where jobname = 'codememory-fold-memory-access'",
+          ),
+        ];
+        assert.deepEqual(jobs, [{
+          schedule: "*/10 * * * *",
+          command: "select private.fold_memory_access()",
+        }]);
+      }
+      assert.equal(typeof await foldAccess(db), "number", "what the job runs works either way");
+    } finally {
+      await db.close();
+    }
+  },
+);
