@@ -12,3 +12,5 @@ export { ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 export { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 // @ts-types="@modelcontextprotocol/sdk/types"
 export type { GetPromptResult, ReadResourceResult } from "@modelcontextprotocol/sdk/types.js";
+// @ts-types="@modelcontextprotocol/sdk/validation/ajv"
+export { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
