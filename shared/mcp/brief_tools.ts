@@ -23,6 +23,17 @@ const MEMORY_URI = "memory://memories/{id}";
 const LISTED_MEMORIES = 20;
 
 /**
+ * The session_brief prompt's arguments (prompt arguments are strings), built once: every
+ * per-request server shares them.
+ */
+const promptArgs = {
+  repo: z.string().optional().describe(briefShape.repo.description!),
+  project: z.string().optional().describe(briefShape.project.description!),
+  paths: z.string().optional().describe("Files you will touch, separated by commas or new lines."),
+  task: z.string().optional().describe(briefShape.task.description!),
+};
+
+/**
  * The session brief for one caller on a (per-request) MCP server: the get_session_brief tool,
  * the session_brief prompt that puts a brief into the conversation, and resources for a
  * project's brief and for one memory (listed, readable, and as URI templates).
@@ -52,14 +63,7 @@ export function registerBriefTools(
     title: "Session brief",
     description:
       "Start a coding session with what Code Memory knows about this repository or project, the files you will touch and your task.",
-    argsSchema: {
-      repo: z.string().optional().describe(briefShape.repo.description!),
-      project: z.string().optional().describe(briefShape.project.description!),
-      paths: z.string().optional().describe(
-        "Files you will touch, separated by commas or new lines.",
-      ),
-      task: z.string().optional().describe(briefShape.task.description!),
-    },
+    argsSchema: promptArgs,
   }, async (args): Promise<GetPromptResult> => {
     const paths = args.paths?.split(/[,\n]/).map((p) => p.trim()).filter(Boolean);
     const blank = (v: string | undefined) => (v?.trim() ? v : undefined);

@@ -8,6 +8,23 @@ import * as out from "./output.ts";
 import type { McpServer } from "./sdk.ts";
 import { run } from "./tools.ts";
 
+const project = projectRef.describe(
+  "Project ref from list_projects: your own project's slug, or a shared project's id.",
+);
+const email = z.email().max(320).describe("The person's email address.");
+const invitation = uuid.describe("The invitation id, from list_projects.");
+// The input schemas, built once (zod schemas are immutable): every per-request server shares them.
+const listProjectsInput = z.strictObject({});
+const createProjectInput = z.strictObject(createProjectShape);
+const projectInput = z.strictObject({ project });
+const shareInput = z.strictObject({
+  project,
+  email,
+  role: z.enum(ROLES).describe("The role to grant."),
+});
+const unshareInput = z.strictObject({ project, email });
+const invitationInput = z.strictObject({ invitation });
+
 /**
  * Projects and sharing. Sharing is something a user asks their agent to do ("invite
  * bob@acme.com to this project"), so it is a tool; joining takes the invitee's own yes
@@ -20,17 +37,12 @@ export function registerTeamTools(
   principal: Principal,
 ) {
   const userId = principal.userId;
-  const project = projectRef.describe(
-    "Project ref from list_projects: your own project's slug, or a shared project's id.",
-  );
-  const email = z.email().max(320).describe("The person's email address.");
-  const invitation = uuid.describe("The invitation id, from list_projects.");
 
   server.registerTool("list_projects", {
     title: "List projects",
     description:
       "List the projects you can use, your own and those shared with you, with your role, how many memories each holds (and how many still wait for embedding), and the ref to pass as `project` (a bare name always means one of your own projects; a shared one is named by its id), plus invitations waiting for your answer. Memories saved without a project go to your default project.",
-    inputSchema: z.strictObject({}),
+    inputSchema: listProjectsInput,
     outputSchema: out.listProjectsOutput,
     annotations: { readOnlyHint: true },
   }, () =>
@@ -44,7 +56,7 @@ export function registerTeamTools(
     title: "Create project",
     description:
       "Create one of your own projects, e.g. one per repository. Optional: saving to a new project name creates it too. Its slug (the ref to pass as `project`) is derived from the name ('Backend API' → 'backend-api') unless given.",
-    inputSchema: z.strictObject(createProjectShape),
+    inputSchema: createProjectInput,
     outputSchema: out.createProjectOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   }, (args) =>
@@ -64,7 +76,7 @@ export function registerTeamTools(
   server.registerTool("list_project_members", {
     title: "List project members",
     description: "Who has access to a project, with their roles (owner, writer, reader).",
-    inputSchema: z.strictObject({ project }),
+    inputSchema: projectInput,
     outputSchema: out.membersOutput,
     annotations: { readOnlyHint: true, openWorldHint: false },
   }, (args) =>
@@ -77,11 +89,7 @@ export function registerTeamTools(
     title: "Share project",
     description:
       "Invite someone by email to a project you own, with a role: owner (full control incl. members), writer (read and write memories) or reader (read only). They get access only once they accept. If they already are a member, their role changes instead. Only do this when the user asks.",
-    inputSchema: z.strictObject({
-      project,
-      email,
-      role: z.enum(ROLES).describe("The role to grant."),
-    }),
+    inputSchema: shareInput,
     outputSchema: out.shareOutput,
     annotations: {
       readOnlyHint: false,
@@ -103,7 +111,7 @@ export function registerTeamTools(
     title: "Unshare project",
     description:
       "Remove someone's access to a project you own, or withdraw their pending invitation (or leave a project yourself by passing your own email). Their memories stay in the project.",
-    inputSchema: z.strictObject({ project, email }),
+    inputSchema: unshareInput,
     outputSchema: out.unshareOutput,
     annotations: {
       readOnlyHint: false,
@@ -123,7 +131,7 @@ export function registerTeamTools(
     title: "Accept invitation",
     description:
       "Join a project you were invited to (see list_projects). Only do this when the user asks: its memories will be searched along with yours.",
-    inputSchema: z.strictObject({ invitation }),
+    inputSchema: invitationInput,
     outputSchema: out.acceptOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   }, (args) =>
@@ -140,7 +148,7 @@ export function registerTeamTools(
   server.registerTool("decline_invitation", {
     title: "Decline invitation",
     description: "Decline an invitation to a project (see list_projects).",
-    inputSchema: z.strictObject({ invitation }),
+    inputSchema: invitationInput,
     outputSchema: out.declineOutput,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: false },
   }, (args) =>

@@ -39,7 +39,15 @@ export async function run(
 
 const idShape = { id: uuid.describe("The memory id (UUID) from a previous result.") };
 // Strict input schemas, as in the REST API: an unknown argument (a misspelt field) is an error
-// the model can correct, instead of being silently dropped.
+// the model can correct, instead of being silently dropped. Built once here, not per request:
+// a zod schema is immutable, so every per-request server can share it (building these was a
+// good part of a server's build time).
+const saveInput = z.strictObject(saveMemoryShape);
+const getInput = z.strictObject({ ...idShape, ...getMemoryShape });
+const updateInput = z.strictObject({ ...idShape, ...updateMemoryShape });
+const restoreInput = z.strictObject({ ...idShape, ...restoreMemoryShape });
+const deleteInput = z.strictObject(idShape);
+const listInput = z.strictObject(listMemoriesShape);
 
 /** Registers the memory tools for one authenticated caller on a (per-request) MCP server. */
 export function registerMemoryTools(
@@ -55,7 +63,7 @@ export function registerMemoryTools(
     title: "Save memory",
     description:
       "Remember something worth recalling in later sessions: a decision and its reason, a fix, a convention, a snippet, a fact about the codebase, an answer. Make the content self-contained. A new project name creates that project. Saving identical content again in the same project returns the existing memory; memories very close in meaning are listed as near_duplicates (then update one instead, pass supersedes, or on_duplicate 'merge').",
-    inputSchema: z.strictObject(saveMemoryShape),
+    inputSchema: saveInput,
     outputSchema: out.saveOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   }, (args) =>
@@ -69,7 +77,7 @@ export function registerMemoryTools(
     title: "Get memory",
     description:
       "Fetch one memory by id, with its full content, the memory it supersedes and those superseding it; include_history lists its earlier versions.",
-    inputSchema: z.strictObject({ ...idShape, ...getMemoryShape }),
+    inputSchema: getInput,
     outputSchema: out.getOutput,
     annotations: { readOnlyHint: true },
   }, ({ id, include_history }) =>
@@ -82,7 +90,7 @@ export function registerMemoryTools(
     title: "Update memory",
     description:
       "Change fields of a memory you can write (content, title, tags, kind, project, supersedes, …). Only the fields you pass change; the previous version is kept (get_memory with include_history, restore_memory). Pass expected_version to avoid overwriting a concurrent change.",
-    inputSchema: z.strictObject({ ...idShape, ...updateMemoryShape }),
+    inputSchema: updateInput,
     outputSchema: out.memoryResultOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true },
   }, ({ id, ...patch }) =>
@@ -101,7 +109,7 @@ export function registerMemoryTools(
     title: "Restore memory version",
     description:
       "Bring back an earlier version of a memory (see get_memory with include_history): its content, title, tags, kind and code fields become a new version; the current one stays in the history.",
-    inputSchema: z.strictObject({ ...idShape, ...restoreMemoryShape }),
+    inputSchema: restoreInput,
     outputSchema: out.restoreOutput,
     annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false },
   }, ({ id, ...input }) =>
@@ -118,7 +126,7 @@ export function registerMemoryTools(
     title: "Delete memory",
     description:
       "Permanently delete a memory by id, with all its earlier versions: nothing of it is kept. Use when it is wrong; when it is outdated, prefer saving the new knowledge with supersedes (the old one stays readable, out of search).",
-    inputSchema: z.strictObject(idShape),
+    inputSchema: deleteInput,
     outputSchema: out.deleteOutput,
     annotations: { readOnlyHint: false, destructiveHint: true, idempotentHint: true },
   }, ({ id }) =>
@@ -149,7 +157,7 @@ export function registerMemoryTools(
     title: "List memories",
     description:
       "List memories newest first, optionally filtered by project, kind, tags (all must match) and creation time. Use search_memories to find memories by meaning.",
-    inputSchema: z.strictObject(listMemoriesShape),
+    inputSchema: listInput,
     outputSchema: out.listOutput,
     annotations: { readOnlyHint: true },
   }, (args) =>
