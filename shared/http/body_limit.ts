@@ -21,12 +21,21 @@ export const payloadTooLarge = (max = MAX_BODY_BYTES) =>
  */
 export async function limitBody(req: Request, max = MAX_BODY_BYTES): Promise<Request> {
   if (!req.body) return req;
+  return new Request(req, { body: await readBody(req, max) });
+}
+
+/** The request's body (empty without one), read as limitBody reads it: at most `max` bytes. */
+export async function readBody(
+  req: Request,
+  max = MAX_BODY_BYTES,
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (!req.body) return new Uint8Array(0);
   const declared = Number(req.headers.get("content-length") ?? NaN);
   if (declared > max) {
     await req.body.cancel().catch(() => {});
     throw payloadTooLarge(max);
   }
-  const chunks: Uint8Array[] = [];
+  const chunks: Uint8Array<ArrayBuffer>[] = [];
   let size = 0;
   const reader = req.body.getReader();
   for (;;) {
@@ -37,13 +46,14 @@ export async function limitBody(req: Request, max = MAX_BODY_BYTES): Promise<Req
       await reader.cancel().catch(() => {});
       throw payloadTooLarge(max);
     }
-    chunks.push(value);
+    chunks.push(value as Uint8Array<ArrayBuffer>); // never a SharedArrayBuffer
   }
+  if (chunks.length === 1) return chunks[0];
   const body = new Uint8Array(size);
   let offset = 0;
   for (const chunk of chunks) {
     body.set(chunk, offset);
     offset += chunk.byteLength;
   }
-  return new Request(req, { body });
+  return body;
 }

@@ -14,11 +14,11 @@ import {
 import { registerBriefTools } from "../mcp/brief_tools.ts";
 import { registerTeamTools } from "../mcp/team_tools.ts";
 import { registerMemoryTools } from "../mcp/tools.ts";
-import { limitBody } from "./body_limit.ts";
+import { readBody } from "./body_limit.ts";
 import { forbiddenOrigin, originAllowed } from "./origin.ts";
 import { errorResponse } from "./errors.ts";
 import { checkRateLimit, mcpRateLimitedResponse } from "./rate_limit.ts";
-import { isUtf8 } from "./utf8.ts";
+import { utf8Text } from "./utf8.ts";
 
 export const MCP_SERVER_INFO = { name: "code-memory", version: "0.1.0" };
 
@@ -72,14 +72,17 @@ export function createMcpHandler(ctx: AppContext) {
       // and no session to end (DELETE). As the MCP spec allows, say 405; an accepted GET stream
       // would stay open forever (holding an Edge Function, or the local server's shutdown).
       if (req.method !== "POST") return methodNotAllowed(req.method);
-      req = await limitBody(req);
-      const body = await req.clone().arrayBuffer();
-      if (!isUtf8(body)) return notUtf8();
-      const messages = messageCount(body);
+      // The body is read and parsed once, here; the SDK gets the parsed message. Only a body
+      // that is not JSON goes to the SDK as bytes, for its own parse error.
+      const body = await readBody(req);
+      const text = utf8Text(body);
+      if (text === null) return notUtf8();
+      const parsed = parseJson(text);
+      const messages = Array.isArray(parsed) ? Math.max(parsed.length, 1) : 1;
       if (messages > MAX_BATCH_MESSAGES) return batchTooLarge(messages);
       // Every message counts (each tool call), so a batch buys nothing over separate requests.
       const limited = await checkRateLimit(ctx.rateLimiter, principal, messages);
-      if (limited) return await mcpRateLimitedResponse(req, limited);
+      if (limited) return mcpRateLimitedResponse(parsed, limited);
       const server = new McpServer(MCP_SERVER_INFO, SERVER_OPTIONS);
       registerMemoryTools(server, ctx.service, principal, ctx.search);
       registerTeamTools(server, ctx.service, ctx.teams, principal);
@@ -89,7 +92,9 @@ export function createMcpHandler(ctx: AppContext) {
         enableJsonResponse: true,
       });
       await server.connect(transport);
-      const res = await transport.handleRequest(req);
+      const res = parsed === NOT_JSON
+        ? await transport.handleRequest(new Request(req, { body }))
+        : await transport.handleRequest(req, { parsedBody: parsed });
       // Set only by `initialize`: remembered for this client's later, separate requests.
       mcpClients.remember(req.headers, server.server.getClientVersion());
       return res;
@@ -102,13 +107,14 @@ export function createMcpHandler(ctx: AppContext) {
 /** Most JSON-RPC messages one POST may carry (MCP 2025-06-18 dropped batches altogether). */
 export const MAX_BATCH_MESSAGES = 10;
 
-/** How many JSON-RPC messages a body holds: a batch's length, else one (even if malformed). */
-function messageCount(body: ArrayBuffer): number {
+/** What parseJson returns for text that is not JSON (the SDK answers the parse error). */
+const NOT_JSON = Symbol("not JSON");
+
+function parseJson(text: string): unknown {
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(body));
-    return Array.isArray(parsed) ? Math.max(parsed.length, 1) : 1;
+    return JSON.parse(text);
   } catch {
-    return 1; // the SDK answers the parse error
+    return NOT_JSON;
   }
 }
 

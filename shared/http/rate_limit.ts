@@ -52,14 +52,14 @@ export async function enforceRateLimit(limiter: RateLimiter, principal: Principa
  * JSON-RPC result with `isError: true`: MCP clients hand that to the model, which can read the
  * wait and retry, whereas an HTTP error surfaces as a transport failure. Anything else
  * (initialize, tools/list, notifications, batches) gets HTTP 429 with Retry-After, which HTTP
- * clients and proxies understand. Both carry the Retry-After header.
+ * clients and proxies understand. Both carry the Retry-After header. `body` is the request's
+ * body as the handler parsed it (anything, when it is not a JSON-RPC request).
  */
-export async function mcpRateLimitedResponse(req: Request, err: AppError): Promise<Response> {
-  const message = await req.clone().json().catch(() => null) as
-    | { jsonrpc?: string; method?: string; id?: string | number }
-    | null;
+export function mcpRateLimitedResponse(body: unknown, err: AppError): Response {
+  const message = body as { jsonrpc?: string; method?: string; id?: string | number } | null;
   if (
-    message && !Array.isArray(message) && message.method === "tools/call" &&
+    message && typeof message === "object" && !Array.isArray(message) &&
+    message.method === "tools/call" &&
     (typeof message.id === "string" || typeof message.id === "number")
   ) {
     return Response.json({

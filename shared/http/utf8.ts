@@ -5,10 +5,14 @@ const strict = new TextDecoder("utf-8", { fatal: true });
  * which would store a changed text without a word; callers refuse such bodies instead.
  */
 export function isUtf8(bytes: BufferSource): boolean {
+  return utf8Text(bytes) !== null;
+}
+
+/** The text of bytes that are valid UTF-8 (a leading BOM dropped, as in Request.text()), else null. */
+export function utf8Text(bytes: BufferSource): string | null {
   try {
-    strict.decode(bytes);
-    return true;
+    return strict.decode(bytes);
   } catch {
-    return false;
+    return null;
   }
 }
