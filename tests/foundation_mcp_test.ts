@@ -7,6 +7,7 @@ import type { Memory, Project } from "../shared/memory/types.ts";
 import {
   assertSameMemory,
   assertToolError,
+  callTool,
   callToolOk,
   type McpClient,
   saveMemory,
@@ -235,3 +236,44 @@ stackTest("mcp: another user's memory is 'not found' for get, update and delete"
     assertSameMemory((got.structuredContent as { memory: Memory }).memory, secret);
   });
 });
+
+stackTest(
+  "mcp: concurrent requests of different callers each answer as their caller (servers share no caller state)",
+  async (stack) => {
+    // Every request builds its own server, sharing only caller-free parts (schemas, the JSON
+    // Schema validator): interleaved calls of a writer and a read-only caller must never see
+    // each other's identity, memories or scopes.
+    const alice = await stack.newUser();
+    const bob = await stack.newUser(["read"]);
+    const tag = `iso-${crypto.randomUUID().slice(0, 8)}`;
+    const own = await saveMemory(stack, alice, { content: `Alice's ${tag} note`, tags: [tag] });
+    await withMcp(stack, alice, (a) =>
+      withMcp(stack, bob, async (b) => {
+        const rounds = Array.from({ length: 8 }, async () => {
+          const [aList, bList, aSearch, bSearch, aSave, bSave] = await Promise.all([
+            callToolOk(a, "list_memories", { tags: [tag] }),
+            callToolOk(b, "list_memories", { tags: [tag] }),
+            callToolOk(a, "search_memories", { query: `${tag} note`, mode: "keyword" }),
+            callToolOk(b, "search_memories", { query: `${tag} note`, mode: "keyword" }),
+            callToolOk(a, "save_memory", { content: `Alice ${crypto.randomUUID()}`, tags: [tag] }),
+            callTool(b, "save_memory", { content: `Bob ${crypto.randomUUID()}`, tags: [tag] }),
+          ]);
+          const memories = (r: { structuredContent: Record<string, unknown> }) =>
+            r.structuredContent.memories as Memory[];
+          const hits = (r: { structuredContent: Record<string, unknown> }) =>
+            r.structuredContent.hits as Memory[];
+          assert.ok(memories(aList).some((m) => m.id === own.id));
+          assert.ok(memories(aList).every((m) => m.user_id === alice.userId));
+          assert.deepEqual(memories(bList), []);
+          assert.ok(hits(aSearch).some((m) => m.id === own.id));
+          assert.ok(hits(aSearch).every((m) => m.user_id === alice.userId));
+          assert.deepEqual(hits(bSearch), []);
+          const saved = (aSave.structuredContent as { memory: Memory }).memory;
+          assert.equal(saved.user_id, alice.userId);
+          assert.equal(bSave.isError, true, "bob's key stays read-only");
+          assert.match(bSave.text, /read-only/);
+        });
+        await Promise.all(rounds);
+      }));
+  },
+);
