@@ -126,12 +126,16 @@ async function benchOne(
   let peak = stack.rss_mb.loaded;
   const sampler = setInterval(() => (peak = Math.max(peak, stack.rssMb())), SAMPLE_EVERY_MS);
   try {
-    const searches = searchRequests(levels.length * TRANSPORTS.length * (WARMUP + requests));
-    let offset = 0;
+    // Run `slot` takes every `slots`-th request, so that each run sees the same mix of queries
+    // and filters (searchRequests cycles through the filters in blocks) and none repeats another's.
+    const slots = levels.length * TRANSPORTS.length;
+    const searches = searchRequests(slots * (WARMUP + requests));
+    let slot = 0;
     const runs: Run[] = [];
     for (const concurrency of levels) {
       for (const transport of TRANSPORTS) {
         const client = memoryClient(transport, stack.url, stack.key);
+        const mine = slot++;
         const load = (first: number, operations: number, cached: boolean) =>
           withCpu(stack, () =>
             runLoad({
@@ -140,14 +144,13 @@ async function benchOne(
               next: (i) => ({
                 kind: cached ? "cached" : "cold",
                 run: async () => {
-                  const result = await client.search(searches(first + i));
+                  const result = await client.search(searches((first + i) * slots + mine));
                   if (result.cached !== cached) throw new Error(`cached=${result.cached}`);
                 },
               }),
             }));
-        await load(offset, WARMUP, false);
-        const first = offset + WARMUP;
-        offset = first + requests;
+        await load(0, WARMUP, false);
+        const first = WARMUP;
         const run = {
           transport,
           concurrency,

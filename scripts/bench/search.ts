@@ -157,22 +157,21 @@ async function endToEnd(db: Database, data: BenchData, runs: number): Promise<Si
   try {
     const { key } = await createApiKey(db, data.userId, { name: "bench" });
     const searches = searchRequests((WARMUP + runs) * TRANSPORTS.length);
-    let offset = 0;
     const e2e = {} as SizeResult["e2e"];
-    for (const transport of TRANSPORTS) {
+    for (const [t, transport] of TRANSPORTS.entries()) {
       const client = memoryClient(transport, stack.url, key);
-      const call = async (i: number, expectCached: boolean) => {
-        const result = await client.search(searches(i));
+      // Request j of this transport: every TRANSPORTS.length-th one, so each transport sees the
+      // same mix of queries and filters, and none repeats another's.
+      const call = async (j: number, expectCached: boolean) => {
+        const result = await client.search(searches(j * TRANSPORTS.length + t));
         if (result.cached !== expectCached) {
           throw new Error(`${transport}: expected cached=${expectCached}, got ${result.cached}`);
         }
       };
       // Warm the process (JIT, connections) with requests the measured ones never repeat.
-      await measure(WARMUP, (i) => call(offset + i, false));
-      const base = offset + WARMUP;
-      offset = base + runs;
-      const cold = await measure(runs, (i) => call(base + i, false));
-      const cached = await measure(runs, (i) => call(base + i, true));
+      await measure(WARMUP, (j) => call(j, false));
+      const cold = await measure(runs, (j) => call(WARMUP + j, false));
+      const cached = await measure(runs, (j) => call(WARMUP + j, true));
       e2e[transport] = { cold, cached };
     }
     return e2e;
