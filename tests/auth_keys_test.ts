@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createApiKey } from "../shared/auth/api_keys.ts";
+import { actAsUser } from "../shared/db/as_user.ts";
 import { createAdminHandler } from "../scripts/local/admin.ts";
 import { assertUnauthorized, mcpInitialize, restList, withToken } from "./helpers/auth.ts";
 import { testEachBackend } from "./helpers/db.ts";
@@ -131,10 +132,7 @@ testEachBackend(
       // Not even the owner can un-revoke it at the SQL level (supabase-js would do this).
       await assert.rejects(
         stack.db.transaction(async (tx) => {
-          await tx.query(
-            "select set_config('request.jwt.claims', $1, true), set_config('role', 'authenticated', true)",
-            [JSON.stringify({ sub: alice.userId, role: "authenticated" })],
-          );
+          await actAsUser(tx, alice.userId);
           await tx.query("update api_keys set revoked_at = null where id = $1", [
             created.body.key.id,
           ]);

@@ -5,7 +5,7 @@
  * least k of the rarest terms, then any term. Same results through the GIN index and without it.
  */
 import assert from "node:assert/strict";
-import { asUser } from "../shared/db/as_user.ts";
+import { actAsUser, asUser } from "../shared/db/as_user.ts";
 import type { Database, Queryable } from "../shared/db/types.ts";
 import { MemoryService } from "../shared/memory/service.ts";
 import { openTestDb, testEachBackend } from "./helpers/db.ts";
@@ -56,10 +56,7 @@ async function bothPaths(db: Database, userId: string, query: string, pool: numb
     exact: await exactMatches(tx, query, pool),
   }));
   const sequential = await withoutIndexes(db, LEXEME_INDEXES, async (tx) => {
-    await tx.query(
-      "select set_config('request.jwt.claims', $1, true), set_config('role', 'authenticated', true)",
-      [JSON.stringify({ sub: userId, role: "authenticated" })],
-    );
+    await actAsUser(tx, userId);
     await tx.query("set local synchronize_seqscans = off"); // scans start at the first page
     return await keywordMatches(tx, query, pool);
   });

@@ -9,12 +9,16 @@ export function asUser<T>(
   userId: string,
   fn: (tx: Queryable) => Promise<T>,
 ): Promise<T> {
-  const claims = JSON.stringify({ sub: userId, role: "authenticated" });
   return db.transaction(async (tx) => {
-    await tx.query(
-      "select set_config('request.jwt.claims', $1, true), set_config('role', 'authenticated', true)",
-      [claims],
-    );
+    await actAsUser(tx, userId);
     return await fn(tx);
   });
+}
+
+/** Makes the rest of the transaction `tx` run as the user (what asUser does first). */
+export async function actAsUser(tx: Queryable, userId: string): Promise<void> {
+  await tx.query(
+    "select set_config('request.jwt.claims', $1, true), set_config('role', 'authenticated', true)",
+    [JSON.stringify({ sub: userId, role: "authenticated" })],
+  );
 }
