@@ -13,8 +13,6 @@ export interface AnalyticsJobOptions {
   retentionDays: number;
   /** Delay of the first run, so that starting the stack stays fast. Default: 30 s. */
   firstRunAfterMs?: number;
-  /** Time between folds of the collected access statistics into memories; 0 = no timer. */
-  accessFoldIntervalMs?: number;
   timers?: Timers;
 }
 
@@ -49,10 +47,9 @@ export async function startAnalyticsJobs(
       timers: opts.timers,
     },
   );
-  const foldEvery = opts.accessFoldIntervalMs ?? ACCESS_FOLD_INTERVAL_MS;
   const fold = startPeriodic(() => foldAccess(db), {
     label: "access statistics fold",
-    intervalMs: foldEvery,
+    intervalMs: ACCESS_FOLD_INTERVAL_MS,
     timers: opts.timers,
   });
   return {
