@@ -20,7 +20,7 @@ import { type LoadResult, runLoad } from "./lib/load_generator.ts";
 import { type StackProcess, startStackProcess } from "./lib/stack_process.ts";
 import { updateDocSection, writeResults } from "./lib/output.ts";
 import { commandLine, machineInfo, machineLine } from "./lib/search_report.ts";
-import { searchRequests } from "./lib/workload.ts";
+import { searchRequests, slotOf } from "./lib/workload.ts";
 
 /** CPU milliseconds per completed request: the stack process's, and PostgreSQL's (null: PGlite). */
 interface CpuPerRequest {
@@ -126,8 +126,6 @@ async function benchOne(
   let peak = stack.rss_mb.loaded;
   const sampler = setInterval(() => (peak = Math.max(peak, stack.rssMb())), SAMPLE_EVERY_MS);
   try {
-    // Run `slot` takes every `slots`-th request, so that each run sees the same mix of queries
-    // and filters (searchRequests cycles through the filters in blocks) and none repeats another's.
     const slots = levels.length * TRANSPORTS.length;
     const searches = searchRequests(slots * (WARMUP + requests));
     let slot = 0;
@@ -135,7 +133,7 @@ async function benchOne(
     for (const concurrency of levels) {
       for (const transport of TRANSPORTS) {
         const client = memoryClient(transport, stack.url, stack.key);
-        const mine = slot++;
+        const mine = slotOf(searches, slots, slot++);
         const load = (first: number, operations: number, cached: boolean) =>
           withCpu(stack, () =>
             runLoad({
@@ -144,7 +142,7 @@ async function benchOne(
               next: (i) => ({
                 kind: cached ? "cached" : "cold",
                 run: async () => {
-                  const result = await client.search(searches((first + i) * slots + mine));
+                  const result = await client.search(mine(first + i));
                   if (result.cached !== cached) throw new Error(`cached=${result.cached}`);
                 },
               }),

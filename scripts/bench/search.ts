@@ -24,7 +24,7 @@ import { type ExplainResult, explainSearch, openExplainableDb } from "./lib/expl
 import { type BenchData, loadBenchData } from "./lib/load_memories.ts";
 import { commandLine, machineInfo, writeReport } from "./lib/search_report.ts";
 import { type Latency, measure } from "./lib/stats.ts";
-import { searchRequests } from "./lib/workload.ts";
+import { searchRequests, slotOf } from "./lib/workload.ts";
 
 export interface SizeResult {
   backend: Backend;
@@ -160,10 +160,9 @@ async function endToEnd(db: Database, data: BenchData, runs: number): Promise<Si
     const e2e = {} as SizeResult["e2e"];
     for (const [t, transport] of TRANSPORTS.entries()) {
       const client = memoryClient(transport, stack.url, key);
-      // Request j of this transport: every TRANSPORTS.length-th one, so each transport sees the
-      // same mix of queries and filters, and none repeats another's.
+      const mine = slotOf(searches, TRANSPORTS.length, t);
       const call = async (j: number, expectCached: boolean) => {
-        const result = await client.search(searches(j * TRANSPORTS.length + t));
+        const result = await client.search(mine(j));
         if (result.cached !== expectCached) {
           throw new Error(`${transport}: expected cached=${expectCached}, got ${result.cached}`);
         }

@@ -48,6 +48,14 @@ export function searchRequests(distinct: number, seed = 7): (i: number) => Searc
   });
 }
 
+/**
+ * Of `requests`, the share of one of `slots` runs (a transport, a concurrency level): its request
+ * j is every `slots`-th one, so that each run sees the same mix of queries and filters (they come
+ * in blocks) and none repeats another's.
+ */
+export const slotOf = <T>(requests: (i: number) => T, slots: number, slot: number) => (j: number) =>
+  requests(j * slots + slot);
+
 /** A new user with the svc-<n> projects and a read-write API key. */
 export async function benchUser(db: Database): Promise<{ userId: string; key: string }> {
   const userId = await ensureUser(db, `bench-${crypto.randomUUID()}@bench.local`);
