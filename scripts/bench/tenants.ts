@@ -9,7 +9,8 @@
  * they can read): `public.search_memories` per mode, in the user's asUser transaction, with
  * p50/p95 per bucket; plus index sizes and build times, and auto_explain plans (with buffers)
  * of a hybrid search by the smallest and the largest sampled user. `--keep` leaves the database
- * for more experiments and `--reuse` searches a kept one without loading it again.
+ * for more experiments and `--reuse` searches a kept one without loading it again (after
+ * applying the migrations added since).
  */
 import { parseArgs } from "node:util";
 import { asUser } from "../../shared/db/as_user.ts";
@@ -79,7 +80,9 @@ export async function main(args: string[]): Promise<void> {
     let data: TenantsData | null = null;
     let tenants: Tenant[];
     if (values.reuse && exists) {
-      console.log(`reusing ${name}`);
+      // Migrations added since the load apply to the kept data (new indexes are built on it).
+      const applied = await migrate(db);
+      console.log(`reusing ${name}${applied.length ? `, migrated ${applied.join(", ")}` : ""}`);
       tenants = await readTenants(db);
     } else {
       await migrate(db);
