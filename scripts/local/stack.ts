@@ -5,6 +5,8 @@ import { migrate } from "../../shared/db/migrate.ts";
 import type { Database } from "../../shared/db/types.ts";
 import { createAdminHandler } from "./admin.ts";
 import { type AnalyticsJobs, startAnalyticsJobs } from "./analytics_jobs.ts";
+import { type MaintenanceOutcome, startMaintenance } from "./maintenance.ts";
+import type { Periodic } from "../../shared/periodic.ts";
 import {
   type EmbedPipeline,
   type EmbedPipelineOptions,
@@ -28,6 +30,8 @@ export interface Stack {
   analyticsJobs: AnalyticsJobs;
   /** Supabase Auth's stand-in at /auth/v1 (only with `authStandIn`). */
   auth: AuthStandIn | null;
+  /** On PGlite, autovacuum's stand-in (scripts/local/maintenance.ts); null on PostgreSQL. */
+  maintenance: Periodic<MaintenanceOutcome> | null;
   close(): Promise<void>;
 }
 
@@ -101,18 +105,22 @@ export async function startStack(opts: StackOptions): Promise<Stack> {
     await server.shutdown();
     throw err;
   });
+  // PostgreSQL has autovacuum; PGlite has none (scripts/local/maintenance.ts).
+  const maintenance = db.kind === "pglite" ? startMaintenance(db) : null;
   return {
     url,
     ctx,
     embeds,
     analyticsJobs,
     auth,
+    maintenance,
     async close() {
       await embeds.stop(); // first: in-flight webhooks still reach the server
       await server.shutdown();
       await ctx.search.close(); // pending access statistics, while the database is open
       await ctx.analytics.close(); // pending usage events, likewise
       await analyticsJobs.stop();
+      await maintenance?.stop();
       await analyticsJobs.foldAccess(); // so that a stopped stack's memories show them
     },
   };
