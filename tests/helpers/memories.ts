@@ -1,12 +1,12 @@
 /** Many memories at once, written by a privileged connection in one statement. */
-import type { Database } from "../../shared/db/types.ts";
+import type { Queryable } from "../../shared/db/types.ts";
 
 /**
  * `count` memories of one project whose content is `text` with # replaced by 1..count, inserted
  * in one statement; with `lastIds`, their ids sort after every random one (ffffffff-…).
  */
 export async function insertNumbered(
-  db: Database,
+  db: Queryable,
   userId: string,
   projectId: string,
   count: number,
