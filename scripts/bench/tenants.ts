@@ -10,7 +10,8 @@
  * p50/p95 per bucket; plus index sizes and build times, and auto_explain plans (with buffers)
  * of a hybrid search by the smallest and the largest sampled user. `--keep` leaves the database
  * for more experiments and `--reuse` searches a kept one without loading it again (after
- * applying the migrations added since).
+ * applying the migrations added since); with `--load-figures <the load run's JSON>` a reused run
+ * writes docs/benchmarks.md too, its load figures taken from that file.
  */
 import { parseArgs } from "node:util";
 import { asUser } from "../../shared/db/as_user.ts";
@@ -25,7 +26,13 @@ import { explainSearch, noticeCollector } from "./lib/explain.ts";
 import { updateDocSection, writeResults } from "./lib/output.ts";
 import { commandLine, machineInfo, machineLine } from "./lib/search_report.ts";
 import { type Latency, summarize } from "./lib/stats.ts";
-import { DEFAULT_SHAPE, loadTenants, type Tenant, type TenantsData } from "./lib/tenants_data.ts";
+import {
+  DEFAULT_SHAPE,
+  keptLoadFigures,
+  loadTenants,
+  type Tenant,
+  type TenantsData,
+} from "./lib/tenants_data.ts";
 
 const MODES = ["hybrid", "keyword", "semantic"] as const;
 /** Size buckets by the rows a user can read: [label, lower bound]. */
@@ -54,6 +61,7 @@ export async function main(args: string[]): Promise<void> {
       queries: { type: "string", default: "20" },
       keep: { type: "boolean", default: false },
       reuse: { type: "boolean", default: false },
+      "load-figures": { type: "string" },
       out: { type: "string", default: "bench-results" },
       doc: { type: "string", default: "docs/benchmarks.md" },
     },
@@ -84,6 +92,7 @@ export async function main(args: string[]): Promise<void> {
       const applied = await migrate(db);
       console.log(`reusing ${name}${applied.length ? `, migrated ${applied.join(", ")}` : ""}`);
       tenants = await readTenants(db);
+      if (values["load-figures"]) data = await keptLoadFigures(db, values["load-figures"], tenants);
     } else {
       await migrate(db);
       data = await loadTenants(url.href, shape);
@@ -180,7 +189,7 @@ export async function main(args: string[]): Promise<void> {
         }),
       );
     } else {
-      console.log("reused database: docs/benchmarks.md left alone (no load figures)");
+      console.log("reused database: docs/benchmarks.md left alone (no --load-figures)");
     }
     console.log(
       values.keep ? `kept database ${name}` : `dropping ${name} (--keep leaves it for experiments)`,
@@ -285,7 +294,15 @@ function markdown(r: {
       ["index", "build s", "MB"],
       r.data.indexes.map((
         i,
-      ) => [i.name, Number.isNaN(i.seconds) ? "(during COPY)" : i.seconds.toFixed(1), i.mb]),
+      ) => [
+        i.name,
+        i.migrated
+          ? "(by migration)"
+          : Number.isNaN(i.seconds)
+          ? "(during COPY)"
+          : i.seconds.toFixed(1),
+        i.mb,
+      ]),
     ),
     "",
     "Search: `public.search_memories` as each sampled user (asUser transaction included), 10",

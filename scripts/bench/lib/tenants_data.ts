@@ -10,6 +10,7 @@
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import postgres from "postgres";
+import type { Database } from "../../../shared/db/types.ts";
 import { embeddingText, toVectorLiteral } from "../../../shared/embed/worker.ts";
 import { HASH_MODEL, hashEmbed } from "../../../shared/embeddings/hash.ts";
 import { generateMemory, prng } from "./code_memory_generator.ts";
@@ -42,6 +43,8 @@ export interface IndexBuild {
   name: string;
   seconds: number;
   mb: number;
+  /** Built by a migration applied to a kept database, after the load. */
+  migrated?: boolean;
 }
 
 export interface TenantsData {
@@ -208,13 +211,40 @@ export async function loadTenants(
 }
 
 /** Every index on memories with its size in MB. */
+const INDEX_SIZES = `
+  select c.relname as name, round(pg_catalog.pg_relation_size(c.oid) / 1048576.0)::int as mb
+  from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid
+  where i.indrelid = 'public.memories'::regclass
+  order by c.relname`;
+
 async function indexSizes(sql: postgres.Sql): Promise<Map<string, number>> {
-  const rows = await sql<{ name: string; mb: number }[]>`
-    select c.relname as name, round(pg_catalog.pg_relation_size(c.oid) / 1048576.0)::int as mb
-    from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid
-    where i.indrelid = 'public.memories'::regclass
-    order by c.relname`;
+  const rows = await sql.unsafe<{ name: string; mb: number }[]>(INDEX_SIZES);
   return new Map(rows.map((r) => [r.name, r.mb]));
+}
+
+/**
+ * The load figures of a kept database: timings and table size from the load run's raw figures
+ * (`loadRun`, the JSON `bench tenants` wrote), index sizes as they are now; an index the load
+ * did not build (a later migration's) shows as built "by migration" (seconds: NaN, `migrated`).
+ */
+export async function keptLoadFigures(
+  db: Database,
+  loadRun: string,
+  tenants: Tenant[],
+): Promise<TenantsData> {
+  const { load } = JSON.parse(await Deno.readTextFile(loadRun)) as {
+    load: Omit<TenantsData, "tenants" | "model">;
+  };
+  const sizes = new Map(
+    (await db.query<{ name: string; mb: number }>(INDEX_SIZES)).map((r) => [r.name, r.mb]),
+  );
+  const indexes: IndexBuild[] = [...sizes].map(([name, mb]) => {
+    const built = load.indexes.find((i) => i.name === name);
+    return built
+      ? { name, seconds: built.seconds ?? NaN, mb }
+      : { name, seconds: NaN, mb, migrated: true };
+  });
+  return { tenants, model: HASH_MODEL, timings: load.timings, indexes, table_mb: load.table_mb };
 }
 
 /** COPY text format: backslash, tab, newline and carriage return escaped. */
