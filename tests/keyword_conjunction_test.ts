@@ -6,12 +6,11 @@
  * scan must narrow its index scan by the caller's projects, and return the rows the heap holds.
  */
 import assert from "node:assert/strict";
-import { explainSearch, openExplainableDb } from "../scripts/bench/lib/explain.ts";
+import { explainSearch } from "../scripts/bench/lib/explain.ts";
 import type { Queryable } from "../shared/db/types.ts";
-import { MemoryService } from "../shared/memory/service.ts";
-import { testEachBackend, withScratchDb } from "./helpers/db.ts";
+import { testEachBackend, withExplainableDb, withScratchDb } from "./helpers/db.ts";
 import { insertNumbered } from "./helpers/memories.ts";
-import { newTestUser } from "./helpers/users.ts";
+import { twoTenants } from "./helpers/tenants.ts";
 import { LEXEME_INDEXES, withoutIndexes } from "./helpers/without_indexes.ts";
 
 /** The every-term scan of private.keyword_rows over one project, by the lexeme indexes. */
@@ -25,35 +24,25 @@ const everyTerm = (tx: Queryable, projectId: string) =>
 
 testEachBackend(
   "keyword conjunction: the every-term scan reads the caller's postings, not other tenants' rows",
-  async (backend) => {
-    const { db, explainDb, notices, close } = await openExplainableDb(
-      backend,
-      Deno.env.get("DATABASE_URL"),
-      `conjunction_${crypto.randomUUID().slice(0, 8)}`,
-      2,
-    );
-    try {
-      const service = new MemoryService(db);
-      const me = await newTestUser(db, "conjunction");
-      const other = await newTestUser(db, "conjunction-other");
-      const mine = await service.createProject(me, { name: "mine", slug: "mine" });
-      const theirs = await service.createProject(other, { name: "theirs", slug: "theirs" });
-      await insertNumbered(db, me, mine.id, 40, "quorum lease fencing epoch replica note #");
-      await insertNumbered(db, me, mine.id, 400, "deploy checklist #");
+  (backend) =>
+    withExplainableDb(backend, "conjunction", async ({ db, explainDb, notices }) => {
+      const { me, other, mine, theirs } = await twoTenants(db, "conjunction");
+      await insertNumbered(db, me, mine, 40, "quorum lease fencing epoch replica note #");
+      await insertNumbered(db, me, mine, 400, "deploy checklist #");
       await insertNumbered(
         db,
         other,
-        theirs.id,
+        theirs,
         1200,
         "quorum lease fencing epoch replica incident #",
       );
-      await insertNumbered(db, other, theirs.id, 11000, "payments ledger #");
+      await insertNumbered(db, other, theirs, 11000, "payments ledger #");
       await db.exec("vacuum analyze public.memories");
 
       const explained = await explainSearch(
         explainDb,
         notices,
-        () => everyTerm(explainDb, mine.id),
+        () => everyTerm(explainDb, mine),
       );
       const plan = explained.plans.join("\n");
       // The tenant key narrows an index scan (the project and lexemes index, or a bitmap AND of
@@ -61,42 +50,35 @@ testEachBackend(
       assert.match(plan, /Index Cond: \(+project_id = ANY/, plan);
       assert.doesNotMatch(plan, /Rows Removed by Filter/, plan);
 
-      const rows = await everyTerm(db, mine.id);
+      const rows = await everyTerm(db, mine);
       assert.equal(rows.length, 40);
       assert.deepEqual(
         rows,
-        await withoutIndexes(db, LEXEME_INDEXES, (tx) => everyTerm(tx, mine.id)),
+        await withoutIndexes(db, LEXEME_INDEXES, (tx) => everyTerm(tx, mine)),
       );
-    } finally {
-      await close();
-    }
-  },
+    }),
 );
 
 testEachBackend(
   "keyword conjunction: a scope is a small share under the exact bound or a tenth of the table",
   (backend) =>
     withScratchDb(backend, async (db) => {
-      const service = new MemoryService(db);
-      const me = await newTestUser(db, "share");
-      const other = await newTestUser(db, "share-other");
-      const mine = await service.createProject(me, { name: "mine", slug: "mine" });
-      const theirs = await service.createProject(other, { name: "theirs", slug: "theirs" });
-      await insertNumbered(db, me, mine.id, 1100, "mine #");
-      await insertNumbered(db, other, theirs.id, 20000, "theirs #");
+      const { me, other, mine, theirs } = await twoTenants(db, "share");
+      await insertNumbered(db, me, mine, 1100, "mine #");
+      await insertNumbered(db, other, theirs, 20000, "theirs #");
       await db.exec("vacuum analyze public.memories");
       const small = async (scope: string[]) =>
         (await db.query<{ small: boolean }>(
           "select private.scope_is_small_share($1::uuid[]) as small",
           [scope],
         ))[0].small;
-      assert.equal(await small([mine.id]), true); // 1,100 rows: under the exact bound (4.6k)
-      assert.equal(await small([theirs.id]), false);
+      assert.equal(await small([mine]), true); // 1,100 rows: under the exact bound (4.6k)
+      assert.equal(await small([theirs]), false);
       // As if the table were larger: the exact bound drops to 1k, so 1,100 rows are over it and
       // the planner's estimate decides (5% of its rows; the ratio does not depend on reltuples).
       await db.exec("update pg_class set reltuples = 1000 where oid = 'public.memories'::regclass");
-      assert.equal(await small([mine.id]), true);
-      assert.equal(await small([theirs.id]), false);
-      assert.equal(await small([mine.id, theirs.id]), false); // every project: the whole table
+      assert.equal(await small([mine]), true);
+      assert.equal(await small([theirs]), false);
+      assert.equal(await small([mine, theirs]), false); // every project: the whole table
     }, { migrated: true }),
 );

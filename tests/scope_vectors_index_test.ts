@@ -4,13 +4,12 @@
  * neighbours in the same order as the rows read from the table.
  */
 import assert from "node:assert/strict";
-import { explainSearch, openExplainableDb } from "../scripts/bench/lib/explain.ts";
+import { explainSearch } from "../scripts/bench/lib/explain.ts";
 import { actAsUser, asUser } from "../shared/db/as_user.ts";
 import type { Queryable } from "../shared/db/types.ts";
 import { HASH_MODEL } from "../shared/embeddings/hash.ts";
-import { MemoryService } from "../shared/memory/service.ts";
-import { testEachBackend } from "./helpers/db.ts";
-import { newTestUser } from "./helpers/users.ts";
+import { testEachBackend, withExplainableDb } from "./helpers/db.ts";
+import { twoTenants } from "./helpers/tenants.ts";
 import { withoutIndexes } from "./helpers/without_indexes.ts";
 
 const KINDS = ["decision", "bug", "fact", "snippet"];
@@ -50,23 +49,13 @@ const nearest = (tx: Queryable) =>
 
 testEachBackend(
   "exact sort: a kinds-filtered search reads its vectors from the covering index alone",
-  async (backend) => {
-    const { db, explainDb, notices, close } = await openExplainableDb(
-      backend,
-      Deno.env.get("DATABASE_URL"),
-      `scope_vectors_${crypto.randomUUID().slice(0, 8)}`,
-      2,
-    );
-    try {
-      const service = new MemoryService(db);
-      const me = await newTestUser(db, "scope-vectors");
-      const other = await newTestUser(db, "scope-vectors-other");
-      const mine = await service.createProject(me, { name: "mine", slug: "mine" });
-      const theirs = await service.createProject(other, { name: "theirs", slug: "theirs" });
+  (backend) =>
+    withExplainableDb(backend, "scope_vectors", async ({ db, explainDb, notices }) => {
+      const { me, other, mine, theirs } = await twoTenants(db, "scope-vectors");
       // Interleaved on disk, as tenants write: the caller's rows share pages with another's.
       for (let batch = 0; batch < 4; batch++) {
-        await insertEmbedded(db, me, mine.id, batch * 500, 500);
-        await insertEmbedded(db, other, theirs.id, batch * 1500, 1500);
+        await insertEmbedded(db, me, mine, batch * 500, 500);
+        await insertEmbedded(db, other, theirs, batch * 1500, 1500);
       }
       await db.exec("vacuum analyze public.memories"); // autovacuum's visibility map
 
@@ -92,8 +81,5 @@ testEachBackend(
       );
       assert.equal(fromIndex.length, 40);
       assert.deepEqual(fromIndex, fromTable);
-    } finally {
-      await close();
-    }
-  },
+    }),
 );

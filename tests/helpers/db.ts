@@ -1,3 +1,4 @@
+import { type ExplainableDb, openExplainableDb } from "../../scripts/bench/lib/explain.ts";
 import { scratchDatabase } from "../../scripts/bench/lib/scratch_db.ts";
 import { migrate } from "../../shared/db/migrate.ts";
 import { openPglite } from "../../scripts/local/pglite.ts";
@@ -106,6 +107,28 @@ export async function withScratchDb<T>(
   opts: ScratchDbOptions = {},
 ): Promise<T> {
   const db = await openScratchDb(backend, opts);
+  try {
+    return await fn(db);
+  } finally {
+    await db.close();
+  }
+}
+
+/**
+ * Runs fn on a migrated database of its own whose plans auto_explain can show (explainSearch):
+ * an in-memory PGlite, or a new database `<DATABASE_URL's db>_<label>_<random>` dropped after.
+ */
+export async function withExplainableDb<T>(
+  backend: Backend,
+  label: string,
+  fn: (db: ExplainableDb) => Promise<T>,
+): Promise<T> {
+  const db = await openExplainableDb(
+    backend,
+    Deno.env.get("DATABASE_URL"),
+    `${label}_${randomSuffix().slice(0, 8)}`,
+    2,
+  );
   try {
     return await fn(db);
   } finally {
