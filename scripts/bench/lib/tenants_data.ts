@@ -177,7 +177,7 @@ export async function loadTenants(
     await sql`vacuum analyze public.memories`;
     const analyze_s = (performance.now() - started) / 1000;
 
-    const sizesMb = await indexSizes(sql);
+    const sizesMb = await indexSizes((q) => sql.unsafe(q));
     for (const build of indexes) build.mb = sizesMb.get(build.name) ?? 0;
     for (const [name, mb] of sizesMb) {
       if (!indexes.some((i) => i.name === name)) indexes.push({ name, seconds: NaN, mb });
@@ -210,15 +210,18 @@ export async function loadTenants(
   }
 }
 
-/** Every index on memories with its size in MB. */
-const INDEX_SIZES = `
-  select c.relname as name, round(pg_catalog.pg_relation_size(c.oid) / 1048576.0)::int as mb
-  from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid
-  where i.indrelid = 'public.memories'::regclass
-  order by c.relname`;
-
-async function indexSizes(sql: postgres.Sql): Promise<Map<string, number>> {
-  const rows = await sql.unsafe<{ name: string; mb: number }[]>(INDEX_SIZES);
+/**
+ * Every index on memories with its size in MB, read through `query` (the loader's postgres.js
+ * connection, or a kept database's pool).
+ */
+async function indexSizes(
+  query: (sql: string) => Promise<{ name: string; mb: number }[]>,
+): Promise<Map<string, number>> {
+  const rows = await query(`
+    select c.relname as name, round(pg_catalog.pg_relation_size(c.oid) / 1048576.0)::int as mb
+    from pg_catalog.pg_index i join pg_catalog.pg_class c on c.oid = i.indexrelid
+    where i.indrelid = 'public.memories'::regclass
+    order by c.relname`);
   return new Map(rows.map((r) => [r.name, r.mb]));
 }
 
@@ -235,9 +238,7 @@ export async function keptLoadFigures(
   const { load } = JSON.parse(await Deno.readTextFile(loadRun)) as {
     load: Omit<TenantsData, "tenants" | "model">;
   };
-  const sizes = new Map(
-    (await db.query<{ name: string; mb: number }>(INDEX_SIZES)).map((r) => [r.name, r.mb]),
-  );
+  const sizes = await indexSizes((sql) => db.query(sql));
   const indexes: IndexBuild[] = [...sizes].map(([name, mb]) => {
     const built = load.indexes.find((i) => i.name === name);
     return built
